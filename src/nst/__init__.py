@@ -1,0 +1,37 @@
+"""nst: neural style transfer.
+
+Library entry points::
+
+    import nst
+    img = nst.stylize("photo.jpg", "painting.jpg", size=512)   # PIL.Image
+
+Building blocks: :class:`nst.StyleTransfer` (the optimization),
+:mod:`nst.losses` (Gram matrix, content/style/TV losses), :class:`nst.VGG`
+and :func:`nst.load_vgg` (loss network with field layer names).
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("nst")
+except PackageNotFoundError:  # running from a source tree
+    __version__ = "0.0.0"
+
+from .api import stylize
+from .errors import NSTError
+from .options import TransferOptions
+from .transfer import StyleTransfer, TransferResult
+from .vgg import VGG, layer_names
+from .weights import load_vgg
+
+__all__ = [
+    "NSTError",
+    "StyleTransfer",
+    "TransferOptions",
+    "TransferResult",
+    "VGG",
+    "__version__",
+    "layer_names",
+    "load_vgg",
+    "stylize",
+]

@@ -1,0 +1,54 @@
+"""Command line interface: ``nst <command> ...``.
+
+Each command lives in its own module with ``add_parser(subparsers)`` and
+``run(args) -> int``; this module dispatches and turns user errors into one
+line on stderr with exit status 2 (no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ..errors import NSTError
+from . import demo, transfer
+
+COMMANDS = [transfer, demo]
+
+
+class Parser(argparse.ArgumentParser):
+    """ArgumentParser whose usage errors are one line: ``nst CMD: error: ...``."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+
+    parser = Parser(prog="nst", description="Neural style transfer: repaint a photo in the look of a painting.")
+    parser.add_argument("--version", action="version", version=f"nst {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+    for module in COMMANDS:
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``nst`` command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except NSTError as e:
+        print(f"nst {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"nst {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _entry() -> None:
+    sys.exit(main())

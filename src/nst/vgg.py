@@ -1,0 +1,211 @@
+"""VGG feature extractor with the field's layer names.
+
+The network follows Simonyan and Zisserman (2014), "Very Deep Convolutional
+Networks for Large-Scale Image Recognition": only the convolutional part
+(conv1_1 ... pool5), no classifier. Layers are named as in the style transfer
+literature (``conv4_2``, ``relu4_2``, ``pool3``) so users request them by name.
+
+Inputs are always RGB float images in [0, 1], shape ``(N, 3, H, W)``; the
+preprocessing that the weights expect (Caffe: BGR, 0..255, mean subtraction;
+torchvision: RGB, ImageNet mean/std) lives in :class:`Preprocess`, here only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .errors import NSTError
+
+# Convolutions per block for each architecture.
+BLOCKS: dict[str, tuple[int, ...]] = {
+    "vgg16": (2, 2, 3, 3, 3),
+    "vgg19": (2, 2, 4, 4, 4),
+}
+CHANNELS = (64, 128, 256, 512, 512)
+
+CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+Convention = Literal["caffe", "torchvision"]
+Pooling = Literal["max", "avg"]
+
+
+def layer_names(arch: str = "vgg19") -> tuple[str, ...]:
+    """All layer names of ``arch`` in forward order.
+
+    Example for VGG-19: ``conv1_1, relu1_1, conv1_2, relu1_2, pool1, conv2_1,
+    ..., relu5_4, pool5`` (37 names).
+
+    Raises:
+        NSTError: unknown architecture.
+    """
+    if arch not in BLOCKS:
+        raise NSTError(f"unknown model {arch!r}; choose one of: {', '.join(BLOCKS)}")
+    names: list[str] = []
+    for b, n in enumerate(BLOCKS[arch], start=1):
+        for i in range(1, n + 1):
+            names += [f"conv{b}_{i}", f"relu{b}_{i}"]
+        names.append(f"pool{b}")
+    return tuple(names)
+
+
+def conv_names(arch: str = "vgg19") -> tuple[str, ...]:
+    """The convolution layer names of ``arch`` in order (16 for VGG-19, 13 for VGG-16)."""
+    return tuple(n for n in layer_names(arch) if n.startswith("conv"))
+
+
+def check_layers(names: Iterable[str], arch: str = "vgg19") -> list[str]:
+    """Return ``names`` as a list after checking each is a layer of ``arch``.
+
+    Raises:
+        NSTError: a name is not a layer of ``arch`` (the message lists valid names).
+    """
+    valid = layer_names(arch)
+    out = list(names)
+    for name in out:
+        if name not in valid:
+            raise NSTError(
+                f"unknown layer {name!r} for {arch}; valid layers: {', '.join(valid)}"
+            )
+    return out
+
+
+class Preprocess(nn.Module):
+    """Map RGB [0, 1] images to the input convention of the weights.
+
+    ``caffe``: BGR channel order, 0..255 scale, minus the mean
+    (103.939, 116.779, 123.68) in B, G, R order, no std division (the original
+    Oxford weights). ``torchvision``: RGB, minus ImageNet mean, divided by std.
+
+    Shape: ``(N, 3, H, W)`` in, ``(N, 3, H, W)`` out, float32.
+    """
+
+    def __init__(self, convention: Convention = "caffe") -> None:
+        super().__init__()
+        if convention == "caffe":
+            perm = [2, 1, 0]
+            mean = torch.tensor(CAFFE_MEAN_BGR)
+            scale = torch.full((3,), 255.0)
+        elif convention == "torchvision":
+            perm = [0, 1, 2]
+            mean = torch.tensor(IMAGENET_MEAN)
+            scale = 1.0 / torch.tensor(IMAGENET_STD)
+            mean = mean * scale
+        else:
+            raise NSTError(f"unknown input convention {convention!r}")
+        self.convention = convention
+        # y = x[perm] * scale - mean, expressed as a 1x1 convolution so it is one op.
+        weight = torch.zeros(3, 3, 1, 1)
+        for out_c, in_c in enumerate(perm):
+            weight[out_c, in_c] = scale[out_c]
+        self.register_buffer("weight", weight, persistent=False)
+        self.register_buffer("bias", -mean.float(), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, self.weight, self.bias)
+
+
+class VGG(nn.Module):
+    """VGG-16/19 convolutional feature extractor returning named activations.
+
+    Args:
+        arch: ``"vgg19"`` (default) or ``"vgg16"``.
+        pooling: ``"max"`` (default) or ``"avg"`` (Gatys et al. 2015 suggest
+            average pooling gives slightly smoother results).
+        convention: input convention of the weights, see :class:`Preprocess`.
+        last_layer: build only the layers up to and including this one
+            (truncation saves memory and time); default: the whole network.
+
+    Call ``model(x, layers)`` with ``x`` of shape ``(N, 3, H, W)``, float RGB in
+    [0, 1]; it returns ``{name: activation}`` for the requested names and stops
+    after the deepest of them. Activations of block ``b`` have shape
+    ``(N, C_b, H / 2**(b-1), W / 2**(b-1))`` (floor division by pooling).
+
+    Raises:
+        NSTError: unknown architecture, pooling or layer name.
+    """
+
+    def __init__(
+        self,
+        arch: str = "vgg19",
+        pooling: Pooling = "max",
+        convention: Convention = "caffe",
+        last_layer: str | None = None,
+    ) -> None:
+        super().__init__()
+        names = layer_names(arch)
+        if pooling not in ("max", "avg"):
+            raise NSTError(f"unknown pooling {pooling!r}; choose max or avg")
+        if last_layer is not None:
+            check_layers([last_layer], arch)
+            names = names[: names.index(last_layer) + 1]
+        self.arch = arch
+        self.pooling = pooling
+        self.names: tuple[str, ...] = names
+        self.preprocess = Preprocess(convention)
+        self.convs = nn.ModuleDict()
+        in_c = 3
+        for name in names:
+            if name.startswith("conv"):
+                out_c = CHANNELS[int(name[4]) - 1]
+                self.convs[name] = nn.Conv2d(in_c, out_c, kernel_size=3, padding=1)
+                in_c = out_c
+        self.requires_grad_(False)
+        self.eval()
+
+    @property
+    def convention(self) -> str:
+        return self.preprocess.convention
+
+    def forward(self, x: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
+        wanted = set(layers)
+        missing = wanted.difference(self.names)
+        if missing:
+            check_layers(missing, self.arch)  # raises for names of no VGG layer
+            raise NSTError(
+                f"layer {sorted(missing)[0]!r} is beyond this truncated network "
+                f"(last layer {self.names[-1]})"
+            )
+        if not wanted:
+            return {}
+        deepest = max(self.names.index(n) for n in wanted)
+        out: dict[str, torch.Tensor] = {}
+        x = self.preprocess(x)
+        prev = None
+        for name in self.names[: deepest + 1]:
+            kind = name[:4]
+            if kind == "conv":
+                x = self.convs[name](x)
+            elif kind == "relu":
+                # In place unless the conv output it would overwrite was requested.
+                x = F.relu(x, inplace=prev not in wanted)
+            else:
+                x = (F.max_pool2d if self.pooling == "max" else F.avg_pool2d)(x, 2, 2)
+            if name in wanted:
+                out[name] = x
+            prev = name
+        return out
+
+    def load_conv_weights(self, weights: Mapping[str, tuple[torch.Tensor, torch.Tensor]]) -> None:
+        """Copy ``{conv name: (weight (O, I, 3, 3), bias (O,))}`` into the network.
+
+        Layers beyond ``last_layer`` are ignored. Raises ``NSTError`` when a
+        needed layer is missing or has the wrong shape.
+        """
+        for name, conv in self.convs.items():
+            if name not in weights:
+                raise NSTError(f"weights have no layer {name}")
+            w, b = weights[name]
+            if tuple(w.shape) != tuple(conv.weight.shape) or tuple(b.shape) != tuple(conv.bias.shape):
+                raise NSTError(
+                    f"weights for {name} have shape {tuple(w.shape)}, expected {tuple(conv.weight.shape)}"
+                )
+            with torch.no_grad():
+                conv.weight.copy_(w)
+                conv.bias.copy_(b)

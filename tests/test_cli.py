@@ -1,0 +1,149 @@
+"""The ``nst`` command through a subprocess: happy path, --help, every bad input."""
+
+from __future__ import annotations
+
+import os
+import signal
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+NST = [sys.executable, "-m", "nst"]
+
+
+def nst(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([*NST, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=timeout)
+
+
+@pytest.fixture()
+def images(tmp_path: Path) -> dict[str, Path]:
+    """Small real images copied from the scikit-image bundle, plus broken files."""
+    from conftest import bundled
+
+    content = tmp_path / "content.png"
+    Image.open(bundled("astronaut.png")).resize((64, 64)).save(content)
+    style = tmp_path / "style.jpg"
+    Image.open(bundled("ihc.png")).convert("RGB").resize((64, 64)).save(style)
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "text.png").write_text("this is not an image\n")
+    full = style.read_bytes()
+    (tmp_path / "truncated.jpg").write_bytes(full[: len(full) // 2])
+    (tmp_path / "folder.png").mkdir()
+    (tmp_path / "bomb.png").write_bytes(_png_header(40000, 40000))
+    return {"content": content, "style": style, "dir": tmp_path}
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height (1.6 G pixels) with no real data."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
+
+
+def test_transfer_writes_png_and_jpeg(images):
+    d = images["dir"]
+    r = nst("transfer", images["content"], images["style"], "-o", d / "out.png", "--size", "48", "--iterations", "3", "-q")
+    assert r.returncode == 0, r.stderr
+    with Image.open(d / "out.png") as im:
+        assert im.size == (48, 48) and im.mode == "RGB"
+    r = nst("transfer", images["content"], images["style"], images["content"], "-o", d / "out.jpg", "--size", "40",
+            "--iterations", "2", "--style-weights", "2", "1", "--style-layers", "relu1_1:1", "relu3_1:0.5",
+            "--optimizer", "adam", "--save-every", "1", "--save-dir", d / "steps", "-q")
+    assert r.returncode == 0, r.stderr
+    assert Image.open(d / "out.jpg").format == "JPEG"
+    assert sorted(p.name for p in (d / "steps").iterdir()) == ["iter_1.png", "iter_2.png"]
+
+
+def test_help_lists_every_option_with_default():
+    r = nst("transfer", "--help")
+    assert r.returncode == 0
+    text = " ".join(r.stdout.split())
+    for opt in ["--size", "--style-scale", "--iterations", "--optimizer", "--lr", "--init", "--seed",
+                "--content-weight", "--style-weight", "--tv-weight", "--style-weights", "--content-layers",
+                "--style-layers", "--pooling", "--model", "--weights", "--device", "--save-every",
+                "--save-dir", "--quiet"]:
+        assert opt in text, opt
+    assert "(default: 512)" in text and "(default: lbfgs)" in text
+
+
+BAD = {
+    "missing file": (["{d}/nope.png", "{style}"], "nope.png: no such file"),
+    "directory": (["{d}/folder.png", "{style}"], "is a directory"),
+    "zero-byte": (["{d}/empty.png", "{style}"], "file is empty"),
+    "truncated jpeg": (["{content}", "{d}/truncated.jpg"], "truncated.jpg: could not decode image"),
+    "text as png": (["{d}/text.png", "{style}"], "text.png: not a recognised image file"),
+    "decompression bomb": (["{content}", "{d}/bomb.png"], "decompression-bomb limit"),
+    "size zero": (["{content}", "{style}", "--size", "0"], "--size must be > 0"),
+    "size negative": (["{content}", "{style}", "--size", "-5"], "--size must be > 0"),
+    "iterations negative": (["{content}", "{style}", "--iterations", "-1"], "--iterations must be > 0"),
+    "tv weight negative": (["{content}", "{style}", "--tv-weight", "-1"], "--tv-weight must be >= 0"),
+    "unknown layer": (["{content}", "{style}", "--style-layers", "relu9_1"], "unknown layer 'relu9_1'"),
+    "missing output folder": (["{content}", "{style}", "-o", "{d}/no/such/dir/out.png"], "does not exist"),
+    "output is input": (["{content}", "{style}", "-o", "{content}"], "would overwrite the input file"),
+    "style weight count": (["{content}", "{style}", "--style-weights", "1", "2"], "2 weights for 1 style"),
+    "save-every without dir": (["{content}", "{style}", "--save-every", "2"], "--save-every needs --save-dir"),
+    "unknown optimizer": (["{content}", "{style}", "--optimizer", "sgd"], "invalid choice: 'sgd'"),
+    "bad weights file": (["{content}", "{style}", "--weights", "{d}/text.png"], "not a readable torch weights file"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_input_one_line_exit_2_nothing_written(images, case):
+    argv, message = BAD[case]
+    d = images["dir"]
+    fmt = {"d": d, "content": images["content"], "style": images["style"]}
+    argv = [a.format(**fmt) for a in argv]
+    out = d / "result.png"
+    if "-o" not in argv:
+        argv += ["-o", str(out)]
+    before = images["content"].read_bytes()
+    for opt, value in (("--iterations", "2"), ("--size", "32")):
+        if opt not in argv:
+            argv += [opt, value]
+    r = nst("transfer", *argv)
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert message in lines[0], lines[0]
+    assert "Traceback" not in r.stderr
+    assert not out.exists()
+    assert images["content"].read_bytes() == before
+    assert not [p for p in d.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_ctrl_c_writes_best_image_so_far(images):
+    d = images["dir"]
+    out = d / "interrupted.png"
+    proc = subprocess.Popen(
+        [*NST, "transfer", str(images["content"]), str(images["style"]), "-o", str(out), "--size", "48",
+         "--iterations", "100000", "--save-every", "1", "--save-dir", str(d / "steps")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.time() + 120
+    while not (d / "steps").is_dir() or not any((d / "steps").iterdir()):
+        assert time.time() < deadline and proc.poll() is None, "no iteration finished"
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert "wrote the best image so far" in err
+    with Image.open(out) as im:
+        assert im.size == (48, 48)
+
+
+def test_output_never_overwrites_existing_on_failure(images):
+    d = images["dir"]
+    out = d / "keep.png"
+    out.write_bytes(b"user's file")
+    r = nst("transfer", images["content"], d / "text.png", "-o", out)
+    assert r.returncode == 2
+    assert out.read_bytes() == b"user's file"
