@@ -27,10 +27,9 @@ SHARED = ROOT.parent / "shared" / "images"
 def time_nst(content: Path, style: Path, size: int, iterations: int, warmup: int) -> float:
     from nst.api import prepare_images
     from nst.images import load_image
-    from nst.options import TransferOptions
     from nst.transfer import StyleTransfer
 
-    c, s = prepare_images(load_image(content), [load_image(style)], TransferOptions(size=size))
+    c, s = prepare_images(load_image(content), [load_image(style)], size)
     st = StyleTransfer()
     st.set_targets(c, s)
     stamps: list[float] = []

@@ -124,7 +124,7 @@ def test_ctrl_c_writes_best_image_so_far(images):
     out = d / "interrupted.png"
     proc = subprocess.Popen(
         [*NST, "transfer", str(images["content"]), str(images["style"]), "-o", str(out), "--size", "48",
-         "--iterations", "100000", "--save-every", "1", "--save-dir", str(d / "steps")],
+         "--iterations", "100000", "--tol", "0", "--save-every", "1", "--save-dir", str(d / "steps")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     deadline = time.time() + 120

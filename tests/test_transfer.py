@@ -27,8 +27,7 @@ def engine():
 def test_real_images_style_loss_falls_10x(engine):
     content_path = shared_image("content/tubingen.jpg")
     style_path = shared_image("style/vangogh_starry_night.jpg")
-    opts = TransferOptions(size=128)
-    content, styles = prepare_images(load_image(content_path), [load_image(style_path)], opts)
+    content, styles = prepare_images(load_image(content_path), [load_image(style_path)], 128)
     assert content.shape == (1, 3, 96, 128)
     engine.set_targets(content, styles)
     c0, s0 = raw_losses(engine, content)
@@ -45,7 +44,7 @@ def test_real_images_style_loss_falls_10x(engine):
 
 
 def test_bundled_images_adam_lowers_loss(engine, astronaut, ihc):
-    content, styles = prepare_images(load_image(astronaut), [load_image(ihc)], TransferOptions(size=64))
+    content, styles = prepare_images(load_image(astronaut), [load_image(ihc)], 64)
     engine.set_targets(content, styles)
     result = engine.optimize(content, iterations=30, optimizer="adam", lr=0.02)
     assert result.history[-1]["total"] < result.history[0]["total"] / 2
@@ -53,7 +52,7 @@ def test_bundled_images_adam_lowers_loss(engine, astronaut, ihc):
 
 
 def test_blend_weights_select_style(engine, astronaut, ihc):
-    content, (a, b) = prepare_images(load_image(astronaut), [load_image(ihc), load_image(astronaut)], TransferOptions(size=48))
+    content, (a, b) = prepare_images(load_image(astronaut), [load_image(ihc), load_image(astronaut)], 48)
     engine.set_targets(content, [a, b], [1.0, 0.0])
     blended = {k: v.clone() for k, v in engine.style_targets.items()}
     engine.set_targets(content, [a])
@@ -76,7 +75,7 @@ def test_noise_init_is_reproducible(astronaut, ihc):
 
 
 def test_interrupt_returns_best_image(engine, astronaut, ihc):
-    content, styles = prepare_images(load_image(astronaut), [load_image(ihc)], TransferOptions(size=48))
+    content, styles = prepare_images(load_image(astronaut), [load_image(ihc)], 48)
     engine.set_targets(content, styles)
 
     def stop(step):

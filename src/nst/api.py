@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
 
@@ -18,7 +19,8 @@ from .device import pick_device
 from .errors import NSTError
 from .images import ImageLike, as_pil, fit_long_side, pil_to_tensor, resize, save_image, tensor_to_pil
 from .options import INIT_CHOICES, TransferOptions
-from .transfer import Step, StyleTransfer, TransferResult
+from .schedule import make_schedule
+from .transfer import Step, StyleTransfer, TransferResult, memory_budget
 
 
 def _as_list(style: ImageLike | Sequence[ImageLike]) -> list[ImageLike]:
@@ -28,7 +30,7 @@ def _as_list(style: ImageLike | Sequence[ImageLike]) -> list[ImageLike]:
 
 
 def prepare_images(
-    content: ImageLike, styles: Sequence[ImageLike], opts: TransferOptions
+    content: ImageLike, styles: Sequence[ImageLike], size: int, style_scale: float = 1.0
 ) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """Decode and resize: content to long side ``size``, styles to ``size * style_scale``.
 
@@ -38,13 +40,18 @@ def prepare_images(
         NSTError: an image cannot be read.
     """
     c = as_pil(content, "content image")
-    c = resize(c, fit_long_side(c.size, opts.size))
-    style_side = max(1, round(opts.size * opts.style_scale))
+    c = resize(c, fit_long_side(c.size, size))
+    style_side = max(1, round(size * style_scale))
     ss = []
     for i, s in enumerate(styles):
         s = as_pil(s, f"style image {i + 1}")
         ss.append(pil_to_tensor(resize(s, fit_long_side(s.size, style_side))))
     return pil_to_tensor(c), ss
+
+
+def upsample(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Bicubic resize of ``(1, 3, h, w)`` to ``size`` = (H, W), clamped to [0, 1]."""
+    return F.interpolate(image, size=size, mode="bicubic", align_corners=False).clamp(0, 1)
 
 
 def initial_image(init: str, content: torch.Tensor, styles: Sequence[torch.Tensor], seed: int) -> torch.Tensor:
@@ -74,19 +81,25 @@ def check_init(init: str) -> None:
 
 
 class ProgressCallback:
-    """tqdm progress bar with current losses, plus optional saving every N iterations."""
+    """tqdm progress bar with current losses, plus optional saving every N iterations.
+
+    Iterations are counted across all scales of a coarse-to-fine run.
+    """
 
     def __init__(self, total: int, show: bool, save_every: int = 0, save_dir: str | None = None) -> None:
         self.bar = tqdm(total=total, desc="stylizing", unit="it", disable=not show, dynamic_ncols=True)
         self.save_every = save_every
         self.save_dir = Path(save_dir) if save_dir else None
         self.digits = len(str(total))
+        self.count = 0
 
     def __call__(self, step: Step) -> None:
+        self.count += 1
         self.bar.update(1)
-        self.bar.set_postfix({k: f"{v:.3g}" for k, v in step.losses.items()}, refresh=False)
-        if self.save_every and step.iteration % self.save_every == 0 and self.save_dir:
-            save_image(step.image.clamp(0, 1).cpu(), self.save_dir / f"iter_{step.iteration:0{self.digits}d}.png")
+        h, w = step.image.shape[-2:]
+        self.bar.set_postfix({"px": f"{w}x{h}", **{k: f"{v:.3g}" for k, v in step.losses.items()}}, refresh=False)
+        if self.save_every and self.count % self.save_every == 0 and self.save_dir:
+            save_image(step.image.clamp(0, 1).cpu(), self.save_dir / f"iter_{self.count:0{self.digits}d}.png")
 
     def close(self) -> None:
         self.bar.close()
@@ -98,8 +111,15 @@ def run_transfer(
     opts: TransferOptions,
     progress: bool = True,
 ) -> TransferResult:
-    """Run a full style transfer with validated options; returns the :class:`TransferResult`.
+    """Run a full coarse-to-fine style transfer with validated options.
 
+    For each scale of :func:`nst.schedule.make_schedule` the content and style
+    images are resized from the originals, targets are recomputed, and the
+    previous scale's result, upsampled (bicubic), is the starting image.
+
+    Returns:
+        :class:`TransferResult` of the final scale, with ``history`` and
+        ``iterations`` summed over all scales.
     Raises:
         NSTError: bad images or options.
     """
@@ -109,22 +129,39 @@ def run_transfer(
     if opts.style_weights is not None and len(opts.style_weights) != len(styles):
         raise NSTError(f"--style-weights: got {len(opts.style_weights)} weights for {len(styles)} style image(s)")
     check_init(opts.init)
+    schedule = make_schedule(opts.size, opts.iterations, opts.min_size, opts.max_iterations, sizes=opts.scales)
     if opts.save_dir:
         os.makedirs(opts.save_dir, exist_ok=True)
     device = pick_device(opts.device)
     torch.manual_seed(opts.seed)
-    content_t, style_ts = prepare_images(content, styles, opts)
-    init = initial_image(opts.init, content_t, style_ts, opts.seed)
+    content_pil = as_pil(content, "content image")
+    style_pils = [as_pil(s, f"style image {i + 1}") for i, s in enumerate(styles)]
     st = StyleTransfer(opts.model, opts.weights, opts.pooling, opts.content_layers, opts.style_layers, device)
-    st.set_targets(content_t, style_ts, opts.style_weights)
-    cb = ProgressCallback(opts.iterations, progress, opts.save_every, opts.save_dir)
+    cb = ProgressCallback(sum(sc.iterations for sc in schedule), progress, opts.save_every, opts.save_dir)
+    x: torch.Tensor | None = None
+    history: list[dict[str, float]] = []
     try:
-        return st.optimize(
-            init, opts.iterations, opts.optimizer, opts.lr,
-            opts.content_weight, opts.style_weight, opts.tv_weight, callback=cb,
-        )
+        for sc in schedule:
+            content_t, style_ts = prepare_images(content_pil, style_pils, sc.size, opts.style_scale)
+            if x is None:
+                x = initial_image(opts.init, content_t, style_ts, opts.seed)
+            else:
+                x = upsample(x, tuple(content_t.shape[-2:]))
+            st.plan_memory(*content_t.shape[-2:], memory_budget(device, opts.max_memory))
+            st.set_targets(content_t, style_ts, opts.style_weights)
+            result = st.optimize(
+                x, sc.iterations, opts.optimizer, opts.lr,
+                opts.content_weight, opts.style_weight, opts.tv_weight,
+                callback=cb, tol=opts.tol, window=opts.window,
+            )
+            history += [{**h, "size": float(sc.size)} for h in result.history]
+            x = result.image
+            if result.interrupted:
+                break
     finally:
         cb.close()
+    result.history, result.iterations = history, len(history)
+    return result
 
 
 def stylize(

@@ -10,6 +10,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 
 from .errors import NSTError
+from .schedule import make_schedule
 from .transfer import (
     DEFAULT_CONTENT_LAYERS,
     DEFAULT_CONTENT_WEIGHT,
@@ -27,7 +28,11 @@ class TransferOptions:
     """Every option of ``nst transfer`` / :func:`nst.stylize`, with defaults.
 
     Sizes are in pixels; ``size`` is the output's long side, and style images
-    are resized so their long side is ``size * style_scale``. Weights are
+    are resized so their long side is ``size * style_scale``. The run is
+    coarse-to-fine (:mod:`nst.schedule`): from ``min_size`` (or the explicit
+    ``scales``) up to ``size``, ``iterations`` at full size and more, up to
+    ``max_iterations``, at smaller sizes; a scale ends early once the loss fell
+    by less than ``tol`` (relative) over ``window`` iterations. Weights are
     dimensionless multipliers of the (relative) losses, see :mod:`nst.losses`.
     ``init`` is ``content``, ``noise``, ``style`` or an image path.
     ``content_layers``/``style_layers`` map VGG layer names to weights.
@@ -35,7 +40,12 @@ class TransferOptions:
 
     size: int = 512
     style_scale: float = 1.0
-    iterations: int = 300
+    iterations: int = 30
+    min_size: int = 128
+    scales: list[int] | None = None
+    max_iterations: int = 200
+    tol: float = 1e-3
+    window: int = 10
     optimizer: str = "lbfgs"
     lr: float | None = None
     init: str = "content"
@@ -50,6 +60,7 @@ class TransferOptions:
     model: str = "vgg19"
     weights: str | None = None
     device: str | None = None
+    max_memory: float | None = None
     save_every: int = 0
     save_dir: str | None = None
 
@@ -79,6 +90,14 @@ class TransferOptions:
         positive("size", self.size, integer=True)
         positive("style_scale", self.style_scale)
         positive("iterations", self.iterations, integer=True)
+        positive("min_size", self.min_size, integer=True)
+        positive("max_iterations", self.max_iterations, integer=True)
+        positive("window", self.window, integer=True)
+        nonneg("tol", self.tol)
+        if self.max_memory is not None:
+            positive("max_memory", self.max_memory)
+        if self.scales is not None:
+            make_schedule(self.size, self.iterations, self.min_size, self.max_iterations, sizes=list(self.scales))
         if self.lr is not None:
             positive("lr", self.lr)
         for name in ("content_weight", "style_weight", "tv_weight"):

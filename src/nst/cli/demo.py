@@ -17,8 +17,8 @@ from ..images import check_output_path, load_image
 from ..options import TransferOptions
 from .common import add_transfer_options, options_from_args, write_result
 
-# Smaller and shorter than ``transfer`` so the demo ends in a few minutes on 2 CPU cores.
-DEMO_DEFAULTS = TransferOptions(size=256, iterations=150)
+# Smaller than ``transfer`` so the demo ends in a couple of minutes on 2 CPU cores.
+DEMO_DEFAULTS = TransferOptions(size=256)
 
 
 def bundled_image(name: str) -> Path:

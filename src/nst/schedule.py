@@ -1,0 +1,81 @@
+"""Coarse-to-fine schedules (Gatys et al. 2017, section 5; crowsonkb/style-transfer-pytorch).
+
+The image is optimized at a small size first; each result, upsampled, starts
+the next size. Most iterations happen where they are cheap. Sizes are long
+sides in pixels; iteration counts scale with the inverse pixel count, so each
+scale costs about the same compute as ``iterations`` at full size.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .errors import NSTError
+
+SCALE_FACTOR = math.sqrt(2.0)
+
+
+@dataclass(frozen=True)
+class Scale:
+    """One stage of a schedule: the long side in pixels and the iterations spent there."""
+
+    size: int
+    iterations: int
+
+
+def scale_sizes(size: int, min_size: int, factor: float = SCALE_FACTOR) -> list[int]:
+    """Long sides from ``size`` down by ``factor`` while >= ``min_size``, ascending.
+
+    ``scale_sizes(512, 128, 2) == [128, 256, 512]``; a ``min_size`` at or above
+    ``size`` gives the single scale ``[size]``.
+
+    Raises:
+        NSTError: non-positive sizes or a factor <= 1.
+    """
+    if size < 1 or min_size < 1:
+        raise NSTError(f"sizes must be >= 1 (size {size}, min size {min_size})")
+    if factor <= 1:
+        raise NSTError(f"scale factor must be > 1, got {factor}")
+    sizes = [size]
+    while round(sizes[-1] / factor) >= min_size:
+        sizes.append(round(sizes[-1] / factor))
+    return sizes[::-1]
+
+
+def make_schedule(
+    size: int,
+    iterations: int,
+    min_size: int,
+    max_iterations: int,
+    factor: float = SCALE_FACTOR,
+    sizes: list[int] | None = None,
+) -> list[Scale]:
+    """The schedule: ``iterations`` at full size, more at smaller sizes.
+
+    The final scale gets ``iterations``; a smaller scale of long side ``s``
+    gets ``iterations * (size / s)**2`` (equal compute per scale), capped at
+    ``max_iterations`` but never fewer than ``iterations``.
+
+    Args:
+        size: final long side. iterations: iterations at the final size.
+        min_size: smallest long side. max_iterations: cap per scale.
+        sizes: explicit ascending long sides (overrides ``min_size``/``factor``);
+            ``size`` is appended when missing.
+    Raises:
+        NSTError: bad sizes (not ascending, above ``size``) or counts.
+    """
+    if iterations < 1 or max_iterations < 1:
+        raise NSTError("iterations per scale must be >= 1")
+    if sizes:
+        sizes = [int(s) for s in sizes]
+        if any(s < 1 for s in sizes) or sorted(set(sizes)) != sizes or sizes[-1] > size:
+            raise NSTError(f"--scales must be ascending sizes up to --size {size}, got {sizes}")
+        if sizes[-1] != size:
+            sizes.append(size)
+    else:
+        sizes = scale_sizes(size, min_size, factor)
+    return [
+        Scale(s, iterations if s == size else max(iterations, min(max_iterations, round(iterations * (size / s) ** 2))))
+        for s in sizes
+    ]

@@ -1,0 +1,117 @@
+"""Coarse-to-fine schedule, early stopping, and memory-aware L-BFGS history."""
+
+import pytest
+import torch
+
+from nst import NSTError, StyleTransfer
+from nst.api import run_transfer, upsample
+from nst.options import TransferOptions
+from nst.schedule import Scale, make_schedule, scale_sizes
+from nst.transfer import converged, lbfgs_history
+
+
+def test_scale_sizes():
+    assert scale_sizes(512, 128, 2) == [128, 256, 512]
+    assert scale_sizes(512, 128) == [128, 181, 256, 362, 512]
+    assert scale_sizes(512, 512) == [512]
+    assert scale_sizes(100, 400) == [100]
+    with pytest.raises(NSTError):
+        scale_sizes(512, 128, 1.0)
+
+
+def test_iterations_scale_with_inverse_pixel_count():
+    assert make_schedule(512, 30, 128, 200) == [
+        Scale(128, 200), Scale(181, 200), Scale(256, 120), Scale(362, 60), Scale(512, 30)
+    ]
+    assert make_schedule(512, 30, 128, 200, sizes=[256]) == [Scale(256, 120), Scale(512, 30)]
+    # The cap is for smaller scales only, and never drops them below the full-size count.
+    assert make_schedule(64, 1000, 128, 200) == [Scale(64, 1000)]
+    assert make_schedule(512, 300, 256, 200) == [Scale(256, 300), Scale(362, 300), Scale(512, 300)]
+    with pytest.raises(NSTError, match="ascending"):
+        make_schedule(512, 30, 128, 200, sizes=[256, 128])
+    with pytest.raises(NSTError, match="ascending"):
+        make_schedule(512, 30, 128, 200, sizes=[1024])
+
+
+def test_converged():
+    flat = [1.0] * 12
+    assert converged(flat, 1e-3, 10)
+    assert not converged(flat[:10], 1e-3, 10)  # not enough history yet
+    falling = [1.0 * 0.99**i for i in range(12)]  # 9.6% over 10 iterations
+    assert not converged(falling, 1e-3, 10)
+    assert converged(falling, 0.2, 10)
+    assert not converged(flat, 0.0, 10)
+
+
+def test_lbfgs_history_fits_budget():
+    assert lbfgs_history(3 * 384 * 512) == 100
+    n = 3 * 1536 * 2048
+    h = lbfgs_history(n)
+    assert 5 <= h < 100 and h * 2 * 4 * n <= 1 << 30
+
+
+def test_early_stop_on_flat_loss(astronaut):
+    from nst.api import prepare_images
+    from nst.images import load_image
+
+    st = StyleTransfer()
+    c, _ = prepare_images(load_image(astronaut), [], 32)
+    st.set_targets(c, [c])
+    # Content and style targets come from the start image and TV is off: the loss is flat at 0.
+    result = st.optimize(c, iterations=100, tv_weight=0.0, tol=1e-3, window=5)
+    assert result.iterations == 6
+
+
+def test_each_scale_starts_from_upsampled_previous_result(monkeypatch, astronaut, ihc):
+    starts, results = [], []
+    real = StyleTransfer.optimize
+
+    def spy(self, init, *args, **kwargs):
+        starts.append(init.clone())
+        r = real(self, init, *args, **kwargs)
+        results.append(r.image.clone())
+        return r
+
+    monkeypatch.setattr(StyleTransfer, "optimize", spy)
+    opts = TransferOptions(size=64, scales=[32, 45], iterations=2, tol=0.0)
+    out = run_transfer(astronaut, [ihc], opts, progress=False)
+    assert [tuple(s.shape[-2:]) for s in starts] == [(32, 32), (45, 45), (64, 64)]
+    for k in (1, 2):
+        assert torch.equal(starts[k], upsample(results[k - 1], tuple(starts[k].shape[-2:])))
+    assert out.image.shape == (1, 3, 64, 64)
+    assert out.iterations == len(out.history) == 2 * 4 + 2 * 2 + 2
+    assert [h["size"] for h in out.history][::2] == [32.0] * 4 + [45.0] * 2 + [64.0]
+
+
+def test_checkpointing_gives_the_same_gradient(vgg19):
+    layers = ["relu1_1", "relu2_1", "relu3_1", "relu4_2"]
+    x = torch.rand(1, 3, 40, 48)
+    grads = []
+    for k in (0, 2, 5):
+        xi = x.clone().requires_grad_(True)
+        feats = vgg19(xi, layers, checkpoint_blocks=k)
+        sum(f.pow(2).mean() for f in feats.values()).backward()
+        grads.append(xi.grad)
+    assert torch.allclose(grads[0], grads[1], rtol=1e-4, atol=1e-6)
+    assert torch.allclose(grads[0], grads[2], rtol=1e-4, atol=1e-6)
+
+
+def test_memory_plan_checkpoints_only_when_needed(vgg19):
+    layers = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
+    full = vgg19.activation_bytes(1536, 2048, layers)
+    assert 3e9 < full < 8e9  # block 1 alone keeps 2 x 64 x 2048 x 1536 floats
+    assert vgg19.activation_bytes(1536, 2048, layers, 2) < full / 2
+    st = StyleTransfer()
+    assert st.plan_memory(384, 512, 8 << 30) == 0
+    assert st.plan_memory(1536, 2048, 4 << 30) >= 1
+    assert st.plan_memory(1536, 2048, 1 << 20) == 5  # nothing fits: best effort
+
+
+def test_mixed_precision_only_on_cuda():
+    from nst.transfer import amp_dtype
+
+    assert amp_dtype(torch.device("cpu")) is None
+    assert amp_dtype(torch.device("mps")) is None
+    assert StyleTransfer().amp is None  # CPU here
+    if torch.cuda.is_available():
+        assert amp_dtype(torch.device("cuda")) in (torch.bfloat16, torch.float16)
