@@ -6,7 +6,7 @@ import torch
 from nst import NSTError, StyleTransfer
 from nst.api import run_transfer, upsample
 from nst.options import TransferOptions
-from nst.schedule import Scale, make_schedule, scale_sizes
+from nst.schedule import Scale, default_iterations, make_schedule, scale_sizes
 from nst.transfer import converged, lbfgs_history
 
 
@@ -19,11 +19,12 @@ def test_scale_sizes():
         scale_sizes(512, 128, 1.0)
 
 
-def test_iterations_scale_with_inverse_pixel_count():
+def test_iterations_grow_linearly_as_size_shrinks():
     assert make_schedule(512, 30, 128, 200) == [
-        Scale(128, 200), Scale(181, 200), Scale(256, 120), Scale(362, 60), Scale(512, 30)
+        Scale(128, 120), Scale(181, 85), Scale(256, 60), Scale(362, 42), Scale(512, 30)
     ]
-    assert make_schedule(512, 30, 128, 200, sizes=[256]) == [Scale(256, 120), Scale(512, 30)]
+    assert make_schedule(512, 30, 128, 100, factor=2) == [Scale(128, 100), Scale(256, 60), Scale(512, 30)]
+    assert make_schedule(512, 30, 128, 200, sizes=[256]) == [Scale(256, 60), Scale(512, 30)]
     # The cap is for smaller scales only, and never drops them below the full-size count.
     assert make_schedule(64, 1000, 128, 200) == [Scale(64, 1000)]
     assert make_schedule(512, 300, 256, 200) == [Scale(256, 300), Scale(362, 300), Scale(512, 300)]
@@ -31,6 +32,15 @@ def test_iterations_scale_with_inverse_pixel_count():
         make_schedule(512, 30, 128, 200, sizes=[256, 128])
     with pytest.raises(NSTError, match="ascending"):
         make_schedule(512, 30, 128, 200, sizes=[1024])
+
+
+def test_default_iterations_fall_above_512():
+    assert [default_iterations(s) for s in (256, 512, 1024, 2048, 4096)] == [30, 30, 15, 10, 10]
+    big = make_schedule(2048, None, 128, 200)
+    assert big[-1] == Scale(2048, 10) and big[0] == Scale(128, 160)
+    # Work in full-size iterations: each smaller scale costs about 1/sqrt(2) of the next.
+    cost = sum(sc.iterations * (sc.size / 2048) ** 2 for sc in big)
+    assert cost < 3.5 * 10
 
 
 def test_converged():
@@ -79,8 +89,8 @@ def test_each_scale_starts_from_upsampled_previous_result(monkeypatch, astronaut
     for k in (1, 2):
         assert torch.equal(starts[k], upsample(results[k - 1], tuple(starts[k].shape[-2:])))
     assert out.image.shape == (1, 3, 64, 64)
-    assert out.iterations == len(out.history) == 2 * 4 + 2 * 2 + 2
-    assert [h["size"] for h in out.history][::2] == [32.0] * 4 + [45.0] * 2 + [64.0]
+    assert out.iterations == len(out.history) == 4 + 3 + 2  # 2 x 64/32, 2 x 64/45, 2
+    assert [h["size"] for h in out.history] == [32.0] * 4 + [45.0] * 3 + [64.0] * 2
 
 
 def test_checkpointing_gives_the_same_gradient(vgg19):

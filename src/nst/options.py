@@ -30,8 +30,8 @@ class TransferOptions:
     Sizes are in pixels; ``size`` is the output's long side, and style images
     are resized so their long side is ``size * style_scale``. The run is
     coarse-to-fine (:mod:`nst.schedule`): from ``min_size`` (or the explicit
-    ``scales``) up to ``size``, ``iterations`` at full size and more, up to
-    ``max_iterations``, at smaller sizes; a scale ends early once the loss fell
+    ``scales``) up to ``size``, ``iterations`` at full size (None: 30 up to
+    512 px, fewer above) and more, up to ``max_iterations``, at smaller sizes; a scale ends early once the loss fell
     by less than ``tol`` (relative) over ``window`` iterations. Weights are
     dimensionless multipliers of the (relative) losses, see :mod:`nst.losses`.
     ``init`` is ``content``, ``noise``, ``style`` or an image path.
@@ -40,7 +40,7 @@ class TransferOptions:
 
     size: int = 512
     style_scale: float = 1.0
-    iterations: int = 30
+    iterations: int | None = None
     min_size: int = 128
     scales: list[int] | None = None
     max_iterations: int = 200
@@ -89,7 +89,8 @@ class TransferOptions:
 
         positive("size", self.size, integer=True)
         positive("style_scale", self.style_scale)
-        positive("iterations", self.iterations, integer=True)
+        if self.iterations is not None:
+            positive("iterations", self.iterations, integer=True)
         positive("min_size", self.min_size, integer=True)
         positive("max_iterations", self.max_iterations, integer=True)
         positive("window", self.window, integer=True)

@@ -20,7 +20,8 @@ def add_transfer_options(p: argparse.ArgumentParser, defaults: TransferOptions =
                    help="style images' long side relative to --size (larger = larger brush strokes)")
     g = p.add_argument_group("optimization (coarse-to-fine: from --min-size up to --size)")
     g.add_argument("--iterations", type=int, default=defaults.iterations,
-                   help="iterations at full size; a scale of half the size gets 4x as many (up to --max-iterations)")
+                   help="iterations at full size (default: 30 up to 512 px, 30*512/size above, at least 10); "
+                        "a scale of half the size gets twice as many (up to --max-iterations)")
     g.add_argument("--min-size", type=int, default=defaults.min_size,
                    help="long side of the first, smallest scale; sizes grow by sqrt(2); >= --size means single-scale")
     g.add_argument("--scales", type=int, nargs="+", metavar="SIZE", default=None,
