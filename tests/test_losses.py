@@ -22,6 +22,16 @@ def test_gram_matrix_batch_and_symmetry():
     assert torch.allclose(g[1], f[1].reshape(5, -1) @ f[1].reshape(5, -1).T / (5 * 4 * 6))
 
 
+def test_gram_matrix_gradient_matches_autograd():
+    f = torch.randn(2, 4, 3, 5, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(L.gram_matrix, (f,))
+    w = torch.randn(2, 4, 4, dtype=torch.float64)  # a non-symmetric upstream gradient
+    (grad,) = torch.autograd.grad((L.gram_matrix(f) * w).sum(), f)
+    flat = f.reshape(2, 4, 15)
+    (expected,) = torch.autograd.grad((torch.bmm(flat, flat.transpose(1, 2)) / 60 * w).sum(), f)
+    assert torch.allclose(grad, expected)
+
+
 def test_loss_values():
     a, b = torch.zeros(1, 2, 2, 2), torch.ones(1, 2, 2, 2)
     assert float(L.content_loss(a, b)) == pytest.approx(1.0)

@@ -106,15 +106,13 @@ class Preprocess(nn.Module):
         else:
             raise NSTError(f"unknown input convention {convention!r}")
         self.convention = convention
-        # y = x[perm] * scale - mean, expressed as a 1x1 convolution so it is one op.
-        weight = torch.zeros(3, 3, 1, 1)
-        for out_c, in_c in enumerate(perm):
-            weight[out_c, in_c] = scale[out_c]
-        self.register_buffer("weight", weight, persistent=False)
-        self.register_buffer("bias", -mean.float(), persistent=False)
+        # y = x[perm] * scale - mean: a channel flip (Caffe's BGR) and one fused multiply-add.
+        self.flip = perm == [2, 1, 0]
+        self.register_buffer("scale", scale.float().view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("shift", -mean.float().view(1, 3, 1, 1), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(x, self.weight, self.bias)
+        return torch.addcmul(self.shift, x.flip(1) if self.flip else x, self.scale)
 
 
 class VGG(nn.Module):
