@@ -30,6 +30,12 @@ def test_gram_matrix_gradient_matches_autograd():
     flat = f.reshape(2, 4, 15)
     (expected,) = torch.autograd.grad((torch.bmm(flat, flat.transpose(1, 2)) / 60 * w).sum(), f)
     assert torch.allclose(grad, expected)
+    # Channels-last feature maps give the same matrix and gradient.
+    g = f.detach().contiguous(memory_format=torch.channels_last).requires_grad_(True)
+    assert not g.is_contiguous()
+    assert torch.allclose(L.gram_matrix(g), L.gram_matrix(f))
+    (grad_cl,) = torch.autograd.grad((L.gram_matrix(g) * w).sum(), g)
+    assert torch.allclose(grad_cl, expected)
 
 
 def test_loss_values():

@@ -104,3 +104,22 @@ def test_option_errors():
     assert normalize_blend([3, 1], 2) == [0.75, 0.25]
     with pytest.raises(NSTError, match="2 weights for 3"):
         normalize_blend([1, 1], 3)
+
+
+def test_channels_last_gives_the_same_losses_and_gradient(engine, astronaut, ihc):
+    content, styles = prepare_images(load_image(astronaut), [load_image(ihc)], 64)
+    x = torch.rand(content.shape, generator=torch.Generator().manual_seed(0))
+    results = []
+    for fmt in (torch.channels_last, torch.contiguous_format):
+        engine.memory_format = fmt
+        engine.net.to(memory_format=fmt)
+        engine.set_targets(content, styles)
+        xg = x.clone().requires_grad_(True)
+        terms = engine.loss_terms(xg)
+        terms["total"].backward()
+        results.append((float(terms["content"]), float(terms["style"]), xg.grad))
+    engine.memory_format = torch.channels_last
+    engine.net.to(memory_format=torch.channels_last)
+    (c1, s1, g1), (c2, s2, g2) = results
+    assert c1 == pytest.approx(c2, rel=1e-4) and s1 == pytest.approx(s2, rel=1e-4)
+    assert torch.allclose(g1, g2, rtol=1e-3, atol=1e-6 * float(g2.abs().max()))

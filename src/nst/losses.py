@@ -16,23 +16,28 @@ import torch
 class _Gram(torch.autograd.Function):
     """``F F^T / norm`` with a one-product backward.
 
-    Autograd's own backward of ``bmm(f, f^T)`` computes two ``(N, C, H*W)``
-    products (one per operand) and adds them; since both operands are the
-    same tensor, ``dF = (dG + dG^T) F / norm`` needs one product and no
-    ``(N, C, H*W)`` sum. About 8% of a VGG-19 L-BFGS iteration at 512 px on
-    the CPU (``benchmarks/per_iteration.py``).
+    ``f`` is ``(N, C, P)`` (``rows=True``) or ``(N, P, C)`` (``rows=False``,
+    the layout of channels-last feature maps, used without a copy).
+    Autograd's own backward of ``bmm(f, f^T)`` computes two products of
+    ``f``'s size (one per operand) and adds them; since both operands are the
+    same tensor, ``dF = (dG + dG^T) F / norm`` needs one product and no sum.
+    About 8% of a VGG-19 L-BFGS iteration at 512 px on the CPU
+    (``benchmarks/per_iteration.py``).
     """
 
     @staticmethod
-    def forward(ctx, f: torch.Tensor, norm: float) -> torch.Tensor:  # noqa: D102
+    def forward(ctx, f: torch.Tensor, norm: float, rows: bool) -> torch.Tensor:  # noqa: D102
         ctx.save_for_backward(f)
-        ctx.norm = norm
-        return torch.bmm(f, f.transpose(1, 2)) / norm
+        ctx.norm, ctx.rows = norm, rows
+        ft = f.transpose(1, 2)
+        return (torch.bmm(f, ft) if rows else torch.bmm(ft, f)) / norm
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):  # noqa: D102
         (f,) = ctx.saved_tensors
-        return torch.bmm(grad + grad.transpose(1, 2), f) / ctx.norm, None
+        sym = grad + grad.transpose(1, 2)
+        df = torch.bmm(sym, f) if ctx.rows else torch.bmm(f, sym)
+        return df / ctx.norm, None, None
 
 
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
@@ -41,12 +46,15 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     ``G[n, i, j] = sum_p F[n, i, p] * F[n, j, p] / (C * H * W)``.
 
     Args:
-        features: ``(N, C, H, W)``.
+        features: ``(N, C, H, W)``, contiguous or channels-last.
     Returns:
         ``(N, C, C)``, same dtype as ``features``; differentiable (first-order).
     """
     n, c, h, w = features.shape
-    return _Gram.apply(features.reshape(n, c, h * w), float(c * h * w))
+    norm = float(c * h * w)
+    if features.is_contiguous() or not features.is_contiguous(memory_format=torch.channels_last):
+        return _Gram.apply(features.reshape(n, c, h * w), norm, True)
+    return _Gram.apply(features.permute(0, 2, 3, 1).reshape(n, h * w, c), norm, False)
 
 
 def content_loss(features: torch.Tensor, target: torch.Tensor, scale: float | torch.Tensor = 1.0) -> torch.Tensor:
