@@ -117,7 +117,7 @@ def test_channels_last_gives_the_same_losses_and_gradient(engine, astronaut, ihc
         xg = x.clone().requires_grad_(True)
         terms = engine.loss_terms(xg)
         terms["total"].backward()
-        results.append((float(terms["content"]), float(terms["style"]), xg.grad))
+        results.append((float(terms["content"].detach()), float(terms["style"].detach()), xg.grad))
     engine.memory_format = torch.channels_last
     engine.net.to(memory_format=torch.channels_last)
     (c1, s1, g1), (c2, s2, g2) = results
