@@ -52,6 +52,7 @@ class ArbitraryStylizer(Protocol):
     """
 
     name: str
+    style_side: int  # the style image's short side the network expects; callers may pre-shrink to it
 
     def style_vector(self, style: torch.Tensor) -> torch.Tensor:
         """Style image ``(1, 3, H, W)`` of any size -> style vector ``(1, D)`` float32.
@@ -168,6 +169,7 @@ class MagentaStylizer:
 
     name = "magenta"
     vector_size = 100
+    style_side = STYLE_SIZE
 
     def __init__(self, threads: int | None = None, verify: bool = True):
         predict = magenta_file("predict", verify)
