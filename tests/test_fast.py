@@ -72,6 +72,8 @@ def test_sizes_any_aspect_and_multiples_of_four(images, net):
     assert v.shape == (1, 100)
     y = net.stylize(x, v)
     assert y.shape == (1, 3, 33, 47) and 0.0 <= float(y.min()) and float(y.max()) <= 1.0
+    for h, w in [(1, 1), (3, 5), (17, 3)]:  # below the network's first mirror pad: padded to 8
+        assert net.stylize(torch.rand(1, 3, h, w), v).shape == (1, 3, h, w)
     # Working size: 0 runs at the output size; a smaller work size is resized back to the output size.
     big = Image.open(bundled("astronaut.png")).resize((160, 120))
     full = fast_stylize(big, images["style"], work_size=0, model=net)

@@ -42,6 +42,7 @@ MAGENTA_FILES = {
 }
 STYLE_SIZE = 256  # the style predictor was trained on 256x256 style images
 STRIDE = 4  # the transformer downsamples twice by 2: H and W must be multiples of 4
+MIN_SIDE = 8  # its first mirror pad (4 pixels) needs more than 4 rows and columns
 
 
 @runtime_checkable
@@ -82,10 +83,10 @@ def centre_crop_resize(image: torch.Tensor, side: int) -> torch.Tensor:
     return F.interpolate(square, size=(side, side), mode="bicubic", antialias=True, align_corners=False).clamp(0, 1)
 
 
-def pad_to_multiple(x: np.ndarray, multiple: int) -> np.ndarray:
-    """Reflect-pad an NHWC array at the bottom/right so H and W are multiples of ``multiple``."""
+def pad_to_multiple(x: np.ndarray, multiple: int, least: int = 0) -> np.ndarray:
+    """Reflect-pad an NHWC array at the bottom/right so H and W are multiples of ``multiple`` and >= ``least``."""
     h, w = x.shape[1:3]
-    ph, pw = (-h) % multiple, (-w) % multiple
+    ph, pw = (max(least, -(-d // multiple) * multiple) - d for d in (h, w))
     if not (ph or pw):
         return x
     return np.pad(x, ((0, 0), (0, ph), (0, pw), (0, 0)), mode="reflect")
@@ -161,7 +162,7 @@ class MagentaStylizer:
     * Transformer: content NHWC ``[1, H, W, 3]`` RGB in [0, 1] and the vector ->
       sigmoid output ``[1, H, W, 3]`` in [0, 1]. The file fixes H = W = 384; the
       sizes are freed at load time (:func:`free_spatial_dims`), and contents are
-      reflect-padded to multiples of 4 and cropped back.
+      reflect-padded to multiples of 4 (at least 8) and cropped back.
 
     Raises (constructor):
         NSTError: the ``nst[fast]`` extra is missing or its files differ.
@@ -192,7 +193,7 @@ class MagentaStylizer:
     def stylize(self, content: torch.Tensor, vector: torch.Tensor) -> torch.Tensor:
         """Content ``(1, 3, H, W)`` in [0, 1], any size, + vector ``(1, 100)`` -> ``(1, 3, H, W)`` in [0, 1]."""
         h, w = content.shape[-2:]
-        x = pad_to_multiple(_to_nhwc(content), STRIDE)
+        x = pad_to_multiple(_to_nhwc(content), STRIDE, MIN_SIDE)
         v = vector.detach().float().cpu().numpy().reshape(1, 1, 1, -1)
         y = self._transform.run(None, {self._content_input: x, self._vector_input: v})[0][:, :h, :w]
         return torch.from_numpy(np.ascontiguousarray(y)).permute(0, 3, 1, 2).contiguous()
