@@ -18,8 +18,10 @@ both alike) and the median of each is reported.
     python benchmarks/fast.py [--runs 5] [--work-sizes 384 0 768]
 
 Prints the median seconds, the ratio nst / peer (bar: <= 1.0 at the default
-work size; as ratio of medians and as median of the per-round ratios) and the output's mean gradient magnitude (a sharpness figure: the
-peer runs the network at 384 px and upscales, nst at --work-size).
+work size; as ratio of medians, median of the per-round ratios, and ratio of
+the fastest calls, the figure least disturbed by other load) and the output's
+mean gradient magnitude (a sharpness figure: the peer runs the network at
+384 px and upscales, nst at --work-size).
 """
 
 from __future__ import annotations
@@ -88,8 +90,9 @@ def main() -> None:
     first = f"nst work-size {a.work_sizes[0]}"
     ratio = statistics.median(times[first]) / peer_median
     paired = statistics.median(t / p for t, p in zip(times[first], times["peer"]))
-    print(f"ratio nst ({first}) / peer: {ratio:.2f} of medians, {paired:.2f} median of per-round ratios "
-          f"(bar: <= 1.0) {'PASS' if max(ratio, paired) <= 1.0 else 'FAIL'}")
+    best = min(times[first]) / min(times["peer"])
+    print(f"ratio nst ({first}) / peer: {ratio:.2f} of medians, {paired:.2f} median of per-round ratios, "
+          f"{best:.2f} of minima (bar: <= 1.0) {'PASS' if max(ratio, paired) <= 1.0 else 'FAIL'}")
 
 
 if __name__ == "__main__":
