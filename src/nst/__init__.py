@@ -4,6 +4,7 @@ Library entry points::
 
     import nst
     img = nst.stylize("photo.jpg", "painting.jpg", size=512)   # PIL.Image
+    img = nst.fast_stylize("photo.jpg", "painting.jpg")        # one pass, needs nst[fast]
 
 Building blocks: :class:`nst.StyleTransfer` (the optimization),
 :mod:`nst.losses` (Gram matrix, content/style/TV losses), :class:`nst.VGG`
@@ -19,6 +20,7 @@ except PackageNotFoundError:  # running from a source tree
 
 from .api import stylize
 from .errors import NSTError
+from .fast import fast_stylize
 from .options import TransferOptions
 from .transfer import StyleTransfer, TransferResult
 from .vgg import VGG, layer_names
@@ -31,6 +33,7 @@ __all__ = [
     "TransferResult",
     "VGG",
     "__version__",
+    "fast_stylize",
     "layer_names",
     "load_vgg",
     "stylize",

