@@ -23,7 +23,8 @@ from .schedule import make_schedule
 from .transfer import Step, StyleTransfer, TransferResult, memory_budget
 
 
-def _as_list(style: ImageLike | Sequence[ImageLike]) -> list[ImageLike]:
+def as_list(style: ImageLike | Sequence[ImageLike]) -> list[ImageLike]:
+    """One image or a list/tuple of images, as a list."""
     if isinstance(style, (list, tuple)):
         return list(style)
     return [style]
@@ -123,7 +124,7 @@ def run_transfer(
     Raises:
         NSTError: bad images or options.
     """
-    styles = _as_list(style)
+    styles = as_list(style)
     if not styles:
         raise NSTError("at least one style image is needed")
     if opts.style_weights is not None and len(opts.style_weights) != len(styles):

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import torch
 from PIL import Image
 
-from .api import _as_list
+from .api import as_list
 from .arbitrary import ArbitraryStylizer, check_model_spec, load_stylizer
 from .color import keep_colors
 from .errors import NSTError
@@ -119,7 +119,7 @@ def fast_stylize(
     check_sizes(size, work_size)
     if isinstance(model, str):
         check_model_spec(model)
-    styles = _as_list(style)
+    styles = as_list(style)
     if not styles:
         raise NSTError("at least one style image is needed")
     weights = normalize_blend(style_weights, len(styles))
