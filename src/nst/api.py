@@ -20,7 +20,7 @@ from .errors import NSTError
 from .images import ImageLike, as_pil, fit_long_side, pil_to_tensor, resize, save_image, tensor_to_pil
 from .options import INIT_CHOICES, TransferOptions
 from .schedule import make_schedule
-from .transfer import Step, StyleTransfer, TransferResult, memory_budget
+from .transfer import Callback, Step, StyleTransfer, TransferResult, memory_budget
 
 
 def as_list(style: ImageLike | Sequence[ImageLike]) -> list[ImageLike]:
@@ -111,12 +111,16 @@ def run_transfer(
     style: ImageLike | Sequence[ImageLike],
     opts: TransferOptions,
     progress: bool = True,
+    callback: Callback | None = None,
 ) -> TransferResult:
     """Run a full coarse-to-fine style transfer with validated options.
 
     For each scale of :func:`nst.schedule.make_schedule` the content and style
     images are resized from the originals, targets are recomputed, and the
     previous scale's result, upsampled (bicubic), is the starting image.
+
+    ``callback`` is called with each :class:`~nst.transfer.Step` after the
+    progress bar; raising ``KeyboardInterrupt`` in it ends the run like Ctrl-C.
 
     Returns:
         :class:`TransferResult` of the final scale, with ``history`` and
@@ -141,6 +145,12 @@ def run_transfer(
     cb = ProgressCallback(sum(sc.iterations for sc in schedule), progress, opts.save_every, opts.save_dir)
     x: torch.Tensor | None = None
     history: list[dict[str, float]] = []
+
+    def each_step(step: Step) -> None:
+        cb(step)
+        if callback is not None:
+            callback(step)
+
     try:
         for sc in schedule:
             content_t, style_ts = prepare_images(content_pil, style_pils, sc.size, opts.style_scale)
@@ -153,7 +163,7 @@ def run_transfer(
             result = st.optimize(
                 x, sc.iterations, opts.optimizer, opts.lr,
                 opts.content_weight, opts.style_weight, opts.tv_weight,
-                callback=cb, tol=opts.tol, window=opts.window,
+                callback=each_step, tol=opts.tol, window=opts.window,
             )
             history += [{**h, "size": float(sc.size)} for h in result.history]
             x = result.image
