@@ -119,6 +119,10 @@ def run_transfer(
     For each scale of :func:`nst.schedule.make_schedule` the content and style
     images are resized from the originals, targets are recomputed, and the
     previous scale's result, upsampled (bicubic), is the starting image.
+    The controls of Gatys et al. 2017 are applied here: colour
+    (:func:`apply_color_mode` before, :func:`nst.color.keep_colors` after),
+    masks (checked by :func:`nst.masks.load_masks` before any work, resized
+    per scale) and the fine-texture style.
 
     Returns:
         :class:`TransferResult` of the final scale, with ``history`` and
@@ -146,15 +150,16 @@ def run_transfer(
                        style_loss=opts.style_loss)
     cb = ProgressCallback(sum(sc.iterations for sc in schedule), progress, opts.save_every, opts.save_dir)
     callback = cb
-    if opts.preserve_color == "luminance":  # show and save the colour result, not the luminance being optimized
-        original = pil_to_tensor(content_pil)
-        callback = lambda step: cb(replace(step, image=keep_colors(step.image, original)))  # noqa: E731
+    luminance = opts.preserve_color == "luminance"
+    if luminance:  # show and save the colour result, not the luminance being optimized
+        callback = lambda step: cb(replace(step, image=keep_colors(step.image, original_t)))  # noqa: E731
     x: torch.Tensor | None = None
     history: list[dict[str, float]] = []
     try:
         for sc in schedule:
             content_t, style_ts = prepare_images(color_content, style_pils, sc.size, opts.style_scale)
             size = (content_t.shape[-1], content_t.shape[-2])
+            original_t = pil_to_tensor(resize(content_pil, size)) if luminance else content_t
             mask_ts = None if masks is None else [mask_tensor(m, size) for m in masks]
             fine_t = None if fine_pil is None else prepare_images(fine_pil, [], round(sc.size * opts.style_scale))[0]
             if x is None:
@@ -175,9 +180,8 @@ def run_transfer(
     finally:
         cb.close()
     result.history, result.iterations = history, len(history)
-    if opts.preserve_color == "luminance":
-        h, w = result.image.shape[-2:]
-        result.image = keep_colors(result.image, pil_to_tensor(resize(content_pil, (w, h))))
+    if luminance:
+        result.image = keep_colors(result.image, original_t)
     return result
 
 

@@ -3,7 +3,9 @@
 Follows Gatys, Ecker and Bethge (2015/2016), "A Neural Algorithm of Artistic
 Style" / "Image Style Transfer Using Convolutional Neural Networks": content
 loss on deep features, style loss on Gram matrices, plus a total-variation
-regularizer (Mahendran and Vedaldi 2015).
+regularizer (Mahendran and Vedaldi 2015). Guided Gram matrices for spatial
+control follow Gatys et al. 2017; the mean-and-covariance and Wasserstein-2
+style statistics are in :data:`STYLE_STATISTICS`.
 
 Feature maps are ``(N, C, H, W)`` float tensors; Gram matrices ``(N, C, C)``.
 """
