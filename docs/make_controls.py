@@ -6,8 +6,8 @@ picture on 2 free CPU cores, far longer on a shared machine):
     python docs/make_controls.py                  # every picture
     python docs/make_controls.py color mask       # some groups: color, mask, loss, histogram, fine
 
-Pictures are 256 px JPEGs from two scales (128 px, 40 iterations; 256 px,
-20 iterations), fewer than the defaults to keep the cost modest.
+Pictures are 256 px JPEGs from two scales (128 px, 20 iterations; 256 px,
+10 iterations), fewer than the defaults to keep the cost modest on a shared machine.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ CONTENT = SHARED / "content" / "tubingen.jpg"
 STARRY = SHARED / "style" / "vangogh_starry_night.jpg"
 WAVE = SHARED / "style" / "hokusai_great_wave.png"
 SIZE = 256
-RUN = dict(size=SIZE, scales=[128, SIZE], iterations=20, progress=True)
+RUN = dict(size=SIZE, scales=[128, SIZE], iterations=10, progress=True)
 
 
 def save(img: Image.Image, name: str) -> None:
