@@ -36,6 +36,9 @@ def images(tmp_path: Path) -> dict[str, Path]:
     (tmp_path / "truncated.jpg").write_bytes(full[: len(full) // 2])
     (tmp_path / "folder.png").mkdir()
     (tmp_path / "bomb.png").write_bytes(_png_header(40000, 40000))
+    Image.new("L", (64, 64), 255).save(tmp_path / "mask.png")
+    Image.new("L", (64, 32), 255).save(tmp_path / "wide_mask.png")
+    Image.new("L", (64, 64), 0).save(tmp_path / "black_mask.png")
     return {"content": content, "style": style, "dir": tmp_path}
 
 
@@ -62,6 +65,20 @@ def test_transfer_writes_png_and_jpeg(images):
     assert sorted(p.name for p in (d / "steps").iterdir()) == ["iter_1.png", "iter_2.png"]
 
 
+def test_transfer_controls(images):
+    d = images["dir"]
+    top = Image.new("L", (64, 64), 0)
+    top.paste(255, (0, 0, 64, 32))
+    top.save(d / "top.png")
+    Image.eval(top, lambda v: 255 - v).save(d / "bottom.png")
+    r = nst("transfer", images["content"], images["style"], images["content"], "-o", d / "out.png", "--size", "32",
+            "--iterations", "2", "--mask", d / "top.png", d / "bottom.png", "--preserve-color", "luminance",
+            "--style-loss", "mean-cov", "--style-fine", images["content"], "-q")
+    assert r.returncode == 0, r.stderr
+    with Image.open(d / "out.png") as im:
+        assert im.size == (32, 32)
+
+
 def test_help_lists_every_option_with_default():
     r = nst("transfer", "--help")
     assert r.returncode == 0
@@ -69,7 +86,7 @@ def test_help_lists_every_option_with_default():
     for opt in ["--size", "--style-scale", "--iterations", "--optimizer", "--lr", "--init", "--seed",
                 "--content-weight", "--style-weight", "--tv-weight", "--style-weights", "--content-layers",
                 "--style-layers", "--pooling", "--model", "--weights", "--device", "--save-every",
-                "--save-dir", "--quiet"]:
+                "--save-dir", "--quiet", "--preserve-color", "--mask", "--style-fine", "--style-loss"]:
         assert opt in text, opt
     assert "(default: 512)" in text and "(default: lbfgs)" in text
 
@@ -92,6 +109,14 @@ BAD = {
     "save-every without dir": (["{content}", "{style}", "--save-every", "2"], "--save-every needs --save-dir"),
     "unknown optimizer": (["{content}", "{style}", "--optimizer", "sgd"], "invalid choice: 'sgd'"),
     "bad weights file": (["{content}", "{style}", "--weights", "{d}/text.png"], "not a readable torch weights file"),
+    "mask count": (["{content}", "{style}", "--mask", "{d}/mask.png", "{d}/mask.png"], "got 2 mask(s) for 1 style"),
+    "mask aspect ratio": (["{content}", "{style}", "--mask", "{d}/wide_mask.png"], "aspect ratio 64x32 differs"),
+    "mask all black": (["{content}", "{style}", "--mask", "{d}/black_mask.png"], "black_mask.png: mask is all black"),
+    "mask not an image": (["{content}", "{style}", "--mask", "{d}/text.png"], "text.png: not a recognised image"),
+    "style-fine missing": (["{content}", "{style}", "--style-fine", "{d}/nope.jpg"], "nope.jpg: no such file"),
+    "output is mask": (["{content}", "{style}", "--mask", "{d}/mask.png", "-o", "{d}/mask.png"], "overwrite the input"),
+    "unknown color mode": (["{content}", "{style}", "--preserve-color", "yuv"], "invalid choice: 'yuv'"),
+    "unknown style loss": (["{content}", "{style}", "--style-loss", "kl"], "invalid choice: 'kl'"),
 }
 
 

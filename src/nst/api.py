@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -15,9 +16,11 @@ import torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
 
+from .color import keep_colors, luminance_image, match_color, match_luminance
 from .device import pick_device
 from .errors import NSTError
 from .images import ImageLike, as_pil, fit_long_side, pil_to_tensor, resize, save_image, tensor_to_pil
+from .masks import load_masks, mask_tensor
 from .options import INIT_CHOICES, TransferOptions
 from .schedule import make_schedule
 from .transfer import Callback, Step, StyleTransfer, TransferResult, memory_budget
@@ -118,6 +121,10 @@ def run_transfer(
     For each scale of :func:`nst.schedule.make_schedule` the content and style
     images are resized from the originals, targets are recomputed, and the
     previous scale's result, upsampled (bicubic), is the starting image.
+    The controls of Gatys et al. 2017 are applied here: colour
+    (:func:`apply_color_mode` before, :func:`nst.color.keep_colors` after),
+    masks (checked by :func:`nst.masks.load_masks` before any work, resized
+    per scale) and the fine-texture style.
 
     ``callback`` is called with each :class:`~nst.transfer.Step` after the
     progress bar; raising ``KeyboardInterrupt`` in it ends the run like Ctrl-C.
@@ -134,32 +141,43 @@ def run_transfer(
     if opts.style_weights is not None and len(opts.style_weights) != len(styles):
         raise NSTError(f"--style-weights: got {len(opts.style_weights)} weights for {len(styles)} style image(s)")
     check_init(opts.init)
+    content_pil = as_pil(content, "content image")
+    style_pils = [as_pil(s, f"style image {i + 1}") for i, s in enumerate(styles)]
+    masks = None if opts.masks is None else load_masks(opts.masks, content_pil.size, len(styles))
+    fine_pil = None if opts.style_fine is None else as_pil(opts.style_fine, "--style-fine image")
+    color_content, style_pils, fine_pil = apply_color_mode(opts.preserve_color, content_pil, style_pils, fine_pil)
     schedule = make_schedule(opts.size, opts.iterations, opts.min_size, opts.max_iterations, sizes=opts.scales)
     if opts.save_dir:
         os.makedirs(opts.save_dir, exist_ok=True)
     device = pick_device(opts.device)
     torch.manual_seed(opts.seed)
-    content_pil = as_pil(content, "content image")
-    style_pils = [as_pil(s, f"style image {i + 1}") for i, s in enumerate(styles)]
-    st = StyleTransfer(opts.model, opts.weights, opts.pooling, opts.content_layers, opts.style_layers, device)
+    st = StyleTransfer(opts.model, opts.weights, opts.pooling, opts.content_layers, opts.style_layers, device,
+                       style_loss=opts.style_loss)
     cb = ProgressCallback(sum(sc.iterations for sc in schedule), progress, opts.save_every, opts.save_dir)
+    luminance = opts.preserve_color == "luminance"
     x: torch.Tensor | None = None
     history: list[dict[str, float]] = []
 
     def each_step(step: Step) -> None:
+        if luminance:  # show and save the colour result, not the luminance being optimized
+            step = replace(step, image=keep_colors(step.image, original_t))
         cb(step)
         if callback is not None:
             callback(step)
 
     try:
         for sc in schedule:
-            content_t, style_ts = prepare_images(content_pil, style_pils, sc.size, opts.style_scale)
+            content_t, style_ts = prepare_images(color_content, style_pils, sc.size, opts.style_scale)
+            size = (content_t.shape[-1], content_t.shape[-2])
+            original_t = pil_to_tensor(resize(content_pil, size)) if luminance else content_t
+            mask_ts = None if masks is None else [mask_tensor(m, size) for m in masks]
+            fine_t = None if fine_pil is None else prepare_images(fine_pil, [], round(sc.size * opts.style_scale))[0]
             if x is None:
                 x = initial_image(opts.init, content_t, style_ts, opts.seed)
             else:
                 x = upsample(x, tuple(content_t.shape[-2:]))
             st.plan_memory(*content_t.shape[-2:], memory_budget(device, opts.max_memory))
-            st.set_targets(content_t, style_ts, opts.style_weights)
+            st.set_targets(content_t, style_ts, opts.style_weights, masks=mask_ts, fine_style=fine_t)
             result = st.optimize(
                 x, sc.iterations, opts.optimizer, opts.lr,
                 opts.content_weight, opts.style_weight, opts.tv_weight,
@@ -172,7 +190,34 @@ def run_transfer(
     finally:
         cb.close()
     result.history, result.iterations = history, len(history)
+    if luminance:
+        result.image = keep_colors(result.image, original_t)
     return result
+
+
+def apply_color_mode(
+    mode: str, content: Image.Image, styles: Sequence[Image.Image], fine: Image.Image | None = None
+) -> tuple[Image.Image, list[Image.Image], Image.Image | None]:
+    """Prepare the images for ``--preserve-color`` (Gatys et al. 2017, sec. 4), at full resolution.
+
+    ``none``: unchanged. ``luminance``: the content becomes its luminance and
+    each style its luminance matched to the content's mean and variance (all
+    as 3-channel grey; :func:`nst.color.keep_colors` restores the colours
+    after the run). ``histogram``: each style's colours get the content's
+    mean and covariance (:func:`nst.color.match_color`).
+
+    Returns:
+        ``(content, styles, fine)`` as RGB PIL images.
+    """
+    if mode == "none":
+        return content, list(styles), fine
+    c = pil_to_tensor(content)
+    if mode == "luminance":
+        change = lambda s: tensor_to_pil(match_luminance(pil_to_tensor(s), c))  # noqa: E731
+        content = tensor_to_pil(luminance_image(c))
+    else:
+        change = lambda s: tensor_to_pil(match_color(pil_to_tensor(s), c))  # noqa: E731
+    return content, [change(s) for s in styles], None if fine is None else change(fine)
 
 
 def stylize(

@@ -3,12 +3,18 @@
 Follows Gatys, Ecker and Bethge (2015/2016), "A Neural Algorithm of Artistic
 Style" / "Image Style Transfer Using Convolutional Neural Networks": content
 loss on deep features, style loss on Gram matrices, plus a total-variation
-regularizer (Mahendran and Vedaldi 2015).
+regularizer (Mahendran and Vedaldi 2015). Guided Gram matrices for spatial
+control follow Gatys et al. 2017; the mean-and-covariance and Wasserstein-2
+style statistics are in :data:`STYLE_STATISTICS`.
 
 Feature maps are ``(N, C, H, W)`` float tensors; Gram matrices ``(N, C, C)``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -108,3 +114,210 @@ def tv_loss(image: torch.Tensor) -> torch.Tensor:
     dx = image[..., :, 1:] - image[..., :, :-1]
     dy = image[..., 1:, :] - image[..., :-1, :]
     return torch.mean(dx**2) + torch.mean(dy**2)
+
+
+# ----------------------------------------------------------------------------
+# Guided (masked) statistics and alternative style statistics
+# (Gatys et al. 2017, "Controlling Perceptual Factors in Neural Style Transfer").
+
+
+def guided_gram_matrix(features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Guided Gram matrix of Gatys et al. 2017 (sec. 3): the Gram matrix of ``features * mask``.
+
+    ``G[n, i, j] = sum_p m_p^2 F[n, i, p] F[n, j, p] / (C * sum_p m_p^2)``, so a
+    region's Gram matrix is comparable to a whole image's :func:`gram_matrix`
+    whatever the region's area (an all-ones mask gives exactly that).
+
+    Args:
+        features: ``(N, C, H, W)``.
+        mask: guidance channel ``(N or 1, 1, H, W)`` in [0, 1] at the features' resolution.
+    Returns:
+        ``(N, C, C)``.
+    """
+    n, c, h, w = features.shape
+    m = mask.to(features.dtype).expand(n, 1, h, w)
+    f = (features * m).reshape(n, c, h * w)
+    area = (m**2).reshape(n, -1).sum(1).clamp_min(1e-8)
+    return torch.bmm(f, f.transpose(1, 2)) / (c * area[:, None, None])
+
+
+def mean_cov(features: torch.Tensor, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and covariance of the feature vectors, optionally weighted by a guidance mask.
+
+    Each of the ``H*W`` positions is one ``C``-dimensional sample; with a mask,
+    position ``p`` has weight ``m_p^2`` (as in :func:`guided_gram_matrix`).
+    The covariance is the (biased) second central moment.
+
+    Args:
+        features: ``(N, C, H, W)``.
+        mask: ``None`` or ``(N or 1, 1, H, W)`` in [0, 1].
+    Returns:
+        ``mean (N, C)``, ``cov (N, C, C)``.
+    """
+    n, c, h, w = features.shape
+    f = features.reshape(n, c, h * w)
+    if mask is None:
+        mu = f.mean(2)
+        d = f - mu[:, :, None]
+        return mu, torch.bmm(d, d.transpose(1, 2)) / (h * w)
+    wt = (mask.to(features.dtype).expand(n, 1, h, w) ** 2).reshape(n, 1, h * w)
+    total = wt.sum(2).clamp_min(1e-8)  # (N, 1)
+    mu = (f * wt).sum(2) / total
+    d = f - mu[:, :, None]
+    return mu, torch.bmm(d * wt, d.transpose(1, 2)) / total[:, :, None]
+
+
+def mean_cov_loss(
+    stats: tuple[torch.Tensor, torch.Tensor],
+    target: tuple[torch.Tensor, torch.Tensor],
+    scale: float | torch.Tensor = 1.0,
+) -> torch.Tensor:
+    """Mean-and-covariance style loss: ``||mu - mu_t||^2 + ||S - S_t||_F^2``, batch-averaged, times ``scale``.
+
+    Matches first and second central moments separately (a Gram loss mixes
+    them: ``G = (S + mu mu^T) / C``). The engine passes
+    ``scale = 1 / (||mu_t||^2 + ||S_t||_F^2)`` (see :func:`mean_cov_energy`).
+
+    Args:
+        stats, target: ``(mean (N, C), cov (N, C, C))`` from :func:`mean_cov`
+            (target may have N=1).
+    Returns:
+        scalar tensor; 0 for identical statistics.
+    """
+    (mu, cov), (mu_t, cov_t) = stats, target
+    return (torch.sum((mu - mu_t) ** 2) + torch.sum((cov - cov_t) ** 2)) / mu.shape[0] * scale
+
+
+def mean_cov_energy(target: tuple[torch.Tensor, ...]) -> float:
+    """``||mu_t||^2 + ||S_t||_F^2`` per image: the normalizer of :func:`mean_cov_loss`."""
+    mu, cov = target[0].double(), target[1].double()
+    return float(((mu**2).sum() + (cov**2).sum()) / mu.shape[0])
+
+
+def sqrtm_psd(matrix: torch.Tensor) -> torch.Tensor:
+    """Principal square root of symmetric positive semi-definite ``(..., C, C)`` matrices.
+
+    Eigendecomposition in float64 (``torch.linalg.eigh``), negative round-off
+    eigenvalues clamped to 0; returned in the input's dtype. Used without
+    gradient, on the style target only.
+    """
+    vals, vecs = torch.linalg.eigh(matrix.double())
+    root = (vecs * vals.clamp_min(0).sqrt()[..., None, :]) @ vecs.transpose(-1, -2)
+    return root.to(matrix.dtype)
+
+
+def wasserstein_target(mean: torch.Tensor, cov: torch.Tensor, eps: float = 1e-3) -> tuple[torch.Tensor, ...]:
+    """Prepare a style target for :func:`wasserstein2_loss`: ``(mu, S + dI, sqrt(S + dI), d)``.
+
+    ``d = eps * mean(diag S)`` regularizes both covariances (image and target):
+    feature maps of small images have fewer positions than channels, so the
+    covariances are singular and the square root's gradient would be unbounded.
+    """
+    c = cov.shape[-1]
+    delta = eps * float(torch.diagonal(cov.double(), dim1=-2, dim2=-1).mean().clamp_min(1e-12))
+    cov_r = cov + delta * torch.eye(c, dtype=cov.dtype, device=cov.device)
+    return mean, cov_r, sqrtm_psd(cov_r), torch.tensor(delta, dtype=cov.dtype, device=cov.device)
+
+
+def wasserstein2_loss(
+    stats: tuple[torch.Tensor, torch.Tensor],
+    target: tuple[torch.Tensor, ...],
+    scale: float | torch.Tensor = 1.0,
+) -> torch.Tensor:
+    """Squared Wasserstein-2 distance between Gaussians fit to the features, times ``scale``.
+
+    ``W2^2 = ||mu - mu_t||^2 + tr S + tr S_t - 2 tr (S_t^{1/2} S S_t^{1/2})^{1/2}``
+    (Dowson and Landau 1982), the style loss used by Kessler/crowsonkb's
+    ``style-transfer-pytorch``. The trace of the matrix square root is the
+    sum of the square roots of the eigenvalues of the symmetric matrix
+    ``S_t^{1/2} S S_t^{1/2}``, computed with ``torch.linalg.eigvalsh`` in
+    float64; its gradient ``Q diag(1 / (2 sqrt(lambda))) Q^T`` needs no
+    eigenvector differences, so it is stable, and the ``d I`` added to ``S``
+    (see :func:`wasserstein_target`) bounds it. The engine passes
+    ``scale = 1 / (||mu_t||^2 + tr S_t)`` (:func:`wasserstein_energy`), the
+    distance from the target to a point mass at the origin.
+
+    Args:
+        stats: ``(mean (N, C), cov (N, C, C))`` of the image, from :func:`mean_cov`.
+        target: from :func:`wasserstein_target` (N=1 or N).
+    Returns:
+        scalar tensor (batch mean); 0 for identical statistics (up to round-off).
+    """
+    (mu, cov), (mu_t, cov_t, root_t, delta) = stats, target
+    c = cov.shape[-1]
+    cov = (cov + delta * torch.eye(c, dtype=cov.dtype, device=cov.device)).double()
+    root_t = root_t.double()
+    inner = root_t @ cov @ root_t
+    inner = (inner + inner.transpose(-1, -2)) / 2
+    eig = torch.linalg.eigvalsh(inner).clamp_min(1e-30)
+    cross = eig.sqrt().sum(-1)
+    tr = torch.diagonal(cov, dim1=-2, dim2=-1).sum(-1) + torch.diagonal(cov_t.double(), dim1=-2, dim2=-1).sum(-1)
+    w2 = torch.sum((mu - mu_t).double() ** 2, -1) + tr - 2 * cross
+    return (w2.clamp_min(0).mean() * scale).to(mu.dtype)
+
+
+def wasserstein_energy(target: tuple[torch.Tensor, ...]) -> float:
+    """``||mu_t||^2 + tr S_t`` per image: the normalizer of :func:`wasserstein2_loss`."""
+    mu, cov = target[0].double(), target[1].double()
+    return float(((mu**2).sum() + torch.diagonal(cov, dim1=-2, dim2=-1).sum()) / mu.shape[0])
+
+
+def blend_gram(grams: Sequence[torch.Tensor], weights: Sequence[float]) -> torch.Tensor:
+    """Weighted mean of Gram matrices: the Gram matrix of the weighted pool of several images' features.
+
+    A weighted sum of Gram losses equals (up to a constant) the loss against
+    this mean, so a blend of style images needs one target.
+    """
+    return sum((w * g for w, g in zip(weights, grams)), torch.zeros_like(grams[0]))
+
+
+def blend_mean_cov(
+    stats: Sequence[tuple[torch.Tensor, torch.Tensor]], weights: Sequence[float]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and covariance of the weighted mixture of several images' features.
+
+    ``mu = sum w_i mu_i``, ``S = sum w_i (S_i + (mu_i - mu)(mu_i - mu)^T)``
+    (``weights`` sum to 1): the Gaussian fit to the pooled features, the
+    counterpart of :func:`blend_gram` for :func:`mean_cov` statistics.
+    """
+    mu = sum((w * m for w, (m, _) in zip(weights, stats)), torch.zeros_like(stats[0][0]))
+    cov = torch.zeros_like(stats[0][1])
+    for w, (m, s) in zip(weights, stats):
+        d = (m - mu)[:, :, None]
+        cov = cov + w * (s + d @ d.transpose(1, 2))
+    return mu, cov
+
+
+@dataclass(frozen=True)
+class StyleStatistic:
+    """One kind of style loss, as the pure functions the engine needs.
+
+    ``stats(features, mask)`` summarizes ``(N, C, H, W)`` features (mask
+    ``None`` or ``(N|1, 1, H, W)``); ``blend(stats_list, weights)`` pools
+    several style images' statistics; ``target(stats)`` precomputes what the
+    distance needs (once per scale); ``loss(stats, target, scale)`` is the
+    scalar loss; ``energy(target)`` its normalizer (``scale = 1 / energy``).
+    """
+
+    name: str
+    stats: Callable[[torch.Tensor, torch.Tensor | None], Any]
+    blend: Callable[[Sequence[Any], Sequence[float]], Any]
+    target: Callable[[Any], Any]
+    loss: Callable[[Any, Any, float], torch.Tensor]
+    energy: Callable[[Any], float]
+
+
+def _gram_stats(features: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    return gram_matrix(features) if mask is None else guided_gram_matrix(features, mask)
+
+
+STYLE_STATISTICS: dict[str, StyleStatistic] = {
+    # Gatys et al. 2015: squared Frobenius distance of Gram matrices.
+    "gram": StyleStatistic("gram", _gram_stats, blend_gram, lambda s: s, style_loss,
+                           lambda t: 1.0 / relative_scale(t)),
+    # First and second central moments matched separately.
+    "mean-cov": StyleStatistic("mean-cov", mean_cov, blend_mean_cov, lambda s: s, mean_cov_loss, mean_cov_energy),
+    # W2 distance between Gaussians fit to the features (crowsonkb/style-transfer-pytorch).
+    "wasserstein": StyleStatistic("wasserstein", mean_cov, blend_mean_cov, lambda s: wasserstein_target(*s),
+                                  wasserstein2_loss, wasserstein_energy),
+}

@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, fields
 
+from .color import check_mode
 from .errors import NSTError
+from .losses import STYLE_STATISTICS
 from .schedule import make_schedule
 from .transfer import (
     DEFAULT_CONTENT_LAYERS,
@@ -36,6 +38,13 @@ class TransferOptions:
     dimensionless multipliers of the (relative) losses, see :mod:`nst.losses`.
     ``init`` is ``content``, ``noise``, ``style`` or an image path.
     ``content_layers``/``style_layers`` map VGG layer names to weights.
+
+    Controls (Gatys et al. 2017): ``preserve_color`` is ``none``,
+    ``luminance`` or ``histogram`` (:mod:`nst.color`); ``masks`` gives one
+    grayscale mask (path or image) per style image (:mod:`nst.masks`);
+    ``style_fine`` an image whose statistics replace the style's at the
+    shallow layers relu1_1 and relu2_1; ``style_loss`` is ``gram``,
+    ``mean-cov`` or ``wasserstein`` (:data:`nst.losses.STYLE_STATISTICS`).
     """
 
     size: int = 512
@@ -63,6 +72,10 @@ class TransferOptions:
     max_memory: float | None = None
     save_every: int = 0
     save_dir: str | None = None
+    preserve_color: str = "none"
+    masks: list | None = None
+    style_fine: str | None = None
+    style_loss: str = "gram"
 
     @classmethod
     def from_kwargs(cls, **kwargs) -> "TransferOptions":
@@ -113,6 +126,9 @@ class TransferOptions:
             raise NSTError(f"--pooling {self.pooling!r}: choose max or avg")
         if self.model not in ("vgg19", "vgg16"):
             raise NSTError(f"--model {self.model!r}: choose vgg19 or vgg16")
+        check_mode(self.preserve_color)
+        if self.style_loss not in STYLE_STATISTICS:
+            raise NSTError(f"--style-loss {self.style_loss!r}: choose {', '.join(STYLE_STATISTICS)}")
         if not isinstance(self.seed, int):
             raise NSTError(f"--seed must be an integer, got {self.seed!r}")
         self.content_layers = parse_layers(self.content_layers, self.model)

@@ -29,6 +29,8 @@ DEFAULT_STYLE_WEIGHT = 10.0
 DEFAULT_TV_WEIGHT = 1.0
 DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
 LBFGS_HISTORY_BYTES = 1 << 30
+# Layers whose style targets come from the fine-texture style image (--style-fine).
+FINE_LAYERS = ("relu1_1", "relu2_1")
 
 Callback = Callable[["Step"], None]
 
@@ -62,6 +64,31 @@ class TransferResult:
     iterations: int
     history: list[dict[str, float]] = field(default_factory=list)
     interrupted: bool = False
+
+
+@dataclass
+class StyleTerm:
+    """One style loss term at one layer: a region (``mask``) and its target statistics.
+
+    ``weight``: the region's share of the layer's loss (blend weight);
+    ``mask``: ``None`` (whole image) or ``(1, 1, h, w)`` in [0, 1] at the
+    layer's resolution; ``target``: prepared statistics
+    (:class:`nst.losses.StyleStatistic`); ``scale``: ``1 / energy(target)``.
+    """
+
+    weight: float
+    mask: torch.Tensor | None
+    target: object
+    scale: float
+
+
+def layer_mask(mask: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
+    """Resize a guidance mask ``(1, 1, H, W)`` in [0, 1] to a layer's ``(h, w)`` (bilinear, antialiased)."""
+    if tuple(mask.shape[-2:]) == tuple(size):
+        return mask.float()
+    m = torch.nn.functional.interpolate(mask.float(), size=tuple(size), mode="bilinear", align_corners=False,
+                                        antialias=True)
+    return m.clamp(0, 1)
 
 
 def normalize_blend(weights: Sequence[float] | None, n: int) -> list[float]:
@@ -170,6 +197,8 @@ class StyleTransfer:
         content_layers: ``{layer: weight}``, default ``{"relu4_2": 1}``.
         style_layers: ``{layer: weight}``, default relu1_1..relu5_1 at 0.2 each.
         device: torch device (already resolved).
+        style_loss: style statistic, a key of :data:`nst.losses.STYLE_STATISTICS`:
+            ``"gram"`` (Gatys et al. 2015), ``"mean-cov"`` or ``"wasserstein"``.
 
     The network is truncated after the deepest requested layer.
 
@@ -187,6 +216,7 @@ class StyleTransfer:
         content_layers: Mapping[str, float] | None = None,
         style_layers: Mapping[str, float] | None = None,
         device: torch.device | str = "cpu",
+        style_loss: str = "gram",
     ) -> None:
         self.content_layers = parse_layers(content_layers or DEFAULT_CONTENT_LAYERS, model)
         self.style_layers = parse_layers(style_layers or DEFAULT_STYLE_LAYERS, model)
@@ -199,9 +229,12 @@ class StyleTransfer:
         self.memory_format = preferred_memory_format(self.device)
         self.net.to(memory_format=self.memory_format)
         self.checkpoint_blocks = 0
+        if style_loss not in L.STYLE_STATISTICS:
+            raise NSTError(f"--style-loss {style_loss!r}: choose {', '.join(L.STYLE_STATISTICS)}")
+        self.style_loss = style_loss
         self.content_targets: dict[str, torch.Tensor] = {}
-        self.style_targets: dict[str, torch.Tensor] = {}
         self.scales: dict[tuple[str, str], float] = {}
+        self.style_terms: dict[str, list[StyleTerm]] = {}
 
     def features(self, image: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
         """Float32 activations of ``layers`` for ``image`` ``(N, 3, H, W)``.
@@ -237,33 +270,81 @@ class StyleTransfer:
         content: torch.Tensor,
         styles: Sequence[torch.Tensor],
         style_blend: Sequence[float] | None = None,
+        masks: Sequence[torch.Tensor] | None = None,
+        fine_style: torch.Tensor | None = None,
     ) -> None:
-        """Compute content features and blended style Gram matrices once.
+        """Compute content features and style target statistics once (per scale).
 
-        For Gram losses, a weighted sum of per-style losses equals (up to a
-        constant) the loss against the weighted mean Gram matrix, so several
-        style images are blended into one target per layer.
+        Without ``masks`` every style layer gets one term: the statistics of
+        the weighted pool of all style images' features (for Gram matrices the
+        weighted mean Gram matrix, which equals a weighted sum of per-style
+        losses up to a constant). With ``masks`` (Gatys et al. 2017, sec. 3)
+        style ``i`` governs the region ``masks[i]``: each style layer gets one
+        term per region, comparing the image's guided statistics (mask
+        resized to the layer's resolution) with the whole style image's,
+        weighted by ``style_blend``. With ``fine_style`` the layers in
+        :data:`FINE_LAYERS` take their targets from that image instead
+        (coarse structure of ``styles``, fine texture of ``fine_style``).
 
         Args:
             content: ``(1, 3, H, W)`` in [0, 1].
             styles: list of ``(1, 3, H_i, W_i)`` in [0, 1] (sizes may differ).
             style_blend: one weight per style image (normalized to sum 1).
+            masks: ``None`` or one ``(1, 1, h, w)`` guidance mask in [0, 1]
+                per style image, covering the content image (any resolution
+                of the content's aspect ratio).
+            fine_style: ``None`` or ``(1, 3, H_f, W_f)`` in [0, 1].
+        Raises:
+            NSTError: no style image, wrong number of masks or blend weights.
         """
         if not styles:
             raise NSTError("at least one style image is needed")
+        if masks is not None and len(masks) != len(styles):
+            raise NSTError(f"--mask: got {len(masks)} mask(s) for {len(styles)} style image(s); give one per style image")
         blend = normalize_blend(style_blend, len(styles))
-        feats = self.features(content.to(self.device), list(self.content_layers))
-        self.content_targets = {k: v.detach().clone() for k, v in feats.items()}
-        targets: dict[str, torch.Tensor] = {}
-        for w, style in zip(blend, styles):
-            feats = self.features(style.to(self.device), list(self.style_layers))
-            for name in self.style_layers:
-                g = L.gram_matrix(feats[name]) * w
-                targets[name] = targets[name] + g if name in targets else g
-        self.style_targets = targets
+        stat = L.STYLE_STATISTICS[self.style_loss]
+        feats = self.features(content.to(self.device), self.layers)
+        self.content_targets = {n: feats[n].detach().clone() for n in self.content_layers}
+        shapes = {n: feats[n].shape[-2:] for n in self.style_layers}
+        style_feats = [self.features(s.to(self.device), list(self.style_layers)) for s in styles]
+        fine_feats = None if fine_style is None else self.features(fine_style.to(self.device), list(self.style_layers))
+        self.style_terms = {}
+        for n in self.style_layers:
+            sources = [f[n] for f in style_feats]
+            if fine_feats is not None and n in FINE_LAYERS:
+                sources = [fine_feats[n]] * len(styles)
+            per_style = [stat.stats(f, None) for f in sources]
+            if masks is None:
+                groups = [(1.0, None, stat.blend(per_style, blend))]
+            else:
+                groups = [(w, layer_mask(m.to(self.device), shapes[n]), st)
+                          for w, m, st in zip(blend, masks, per_style) if w > 0]
+            terms = []
+            for w, m, st in groups:
+                target = stat.target(st)
+                terms.append(StyleTerm(w, m, target, 1.0 / max(stat.energy(target), 1e-12)))
+            self.style_terms[n] = terms
         # Normalizers (see losses.relative_scale); content and style layers may share a name.
+        # ("s", layer) records the first term's, for callers that read them.
         self.scales = {("c", n): L.relative_scale(t, mean=True) for n, t in self.content_targets.items()}
-        self.scales.update({("s", n): L.relative_scale(t) for n, t in targets.items()})
+        self.scales.update({("s", n): terms[0].scale for n, terms in self.style_terms.items()})
+
+    @property
+    def style_targets(self) -> dict[str, object]:
+        """``{layer: target}`` of each style layer's first term (the blended Gram matrix when unmasked)."""
+        return {n: terms[0].target for n, terms in self.style_terms.items()}
+
+    def style_loss_value(self, feats: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """Unweighted style loss: ``sum_l w_l sum_r w_r loss(stats_r(F_l), target_{l,r}) / energy``.
+
+        ``feats`` maps style layer names to ``(1, C, H, W)`` activations.
+        """
+        stat = L.STYLE_STATISTICS[self.style_loss]
+        total = next(iter(feats.values())).new_zeros(())
+        for n, lw in self.style_layers.items():
+            for term in self.style_terms[n]:
+                total = total + lw * term.weight * stat.loss(stat.stats(feats[n], term.mask), term.target, term.scale)
+        return total
 
     # ------------------------------------------------------------------- loss
     def loss_terms(
@@ -278,7 +359,7 @@ class StyleTransfer:
         Returns ``{"content", "style", "tv", "total"}`` scalar tensors (with grad
         when ``image`` requires grad). Call :meth:`set_targets` first.
         """
-        if not self.style_targets:
+        if not self.style_terms:
             raise RuntimeError("call set_targets() before computing losses")
         feats = self.features(image, self.layers)
         zero = image.new_zeros(())
@@ -287,11 +368,7 @@ class StyleTransfer:
              for n, w in self.content_layers.items()),
             zero,
         )
-        s = sum(
-            (w * L.style_loss(L.gram_matrix(feats[n]), self.style_targets[n], self.scales[("s", n)])
-             for n, w in self.style_layers.items()),
-            zero,
-        )
+        s = self.style_loss_value(feats)
         t = L.tv_loss(image) if tv_weight else zero
         terms = {"content": content_weight * c, "style": style_weight * s, "tv": tv_weight * t}
         terms["total"] = terms["content"] + terms["style"] + terms["tv"]

@@ -46,6 +46,17 @@ def add_transfer_options(p: argparse.ArgumentParser, defaults: TransferOptions =
     g.add_argument("--style-layers", nargs="+", metavar="LAYER[:W]",
                    default=[f"{k}:{v:g}" for k, v in defaults.style_layers.items()],
                    help="style layers with optional weights (default weight 1/count)")
+    g = p.add_argument_group("controls (Gatys et al. 2017)")
+    g.add_argument("--preserve-color", choices=("none", "luminance", "histogram"), default=defaults.preserve_color,
+                   help="keep the content's colours: luminance = transfer on luminance only, then the content's "
+                        "chroma; histogram = match the style's colour mean/covariance to the content's first")
+    g.add_argument("--mask", nargs="+", metavar="MASK", default=None,
+                   help="one grayscale mask per style image, same order (white = that style's region)")
+    g.add_argument("--style-fine", default=None, metavar="IMAGE",
+                   help="style image for the fine texture (layers relu1_1, relu2_1); STYLE gives the coarse structure")
+    g.add_argument("--style-loss", choices=("gram", "mean-cov", "wasserstein"), default=defaults.style_loss,
+                   help="style statistics: Gram matrices, feature mean and covariance, or Wasserstein-2 "
+                        "distance between Gaussians fit to the features")
     g = p.add_argument_group("network")
     g.add_argument("--model", choices=("vgg19", "vgg16"), default=defaults.model, help="loss network")
     g.add_argument("--weights", default=None, metavar="PATH",
@@ -78,6 +89,7 @@ def options_from_args(args: argparse.Namespace) -> TransferOptions:
         pooling=args.pooling, model=args.model, weights=args.weights, device=args.device,
         max_memory=args.max_memory,
         save_every=args.save_every, save_dir=args.save_dir,
+        preserve_color=args.preserve_color, masks=args.mask, style_fine=args.style_fine, style_loss=args.style_loss,
     )
     opts.validate()
     return opts

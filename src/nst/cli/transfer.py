@@ -26,9 +26,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     opts = options_from_args(args)
-    inputs = [args.content, *args.styles] + ([opts.init] if opts.init not in ("content", "noise", "style") else [])
+    extra = [*(opts.masks or []), *([opts.style_fine] if opts.style_fine else [])]
+    inputs = [args.content, *args.styles, *extra] + ([opts.init] if opts.init not in ("content", "noise", "style") else [])
     check_output_path(args.output, inputs)
-    # Decode every input up front so bad files fail before any work is done.
+    # Decode every input up front so bad files fail before any work is done
+    # (masks and --style-fine are decoded and checked by run_transfer before the network loads).
     content = load_image(args.content)
     styles = [load_image(s) for s in args.styles]
     result = run_transfer(content, styles, opts, progress=not args.quiet)
