@@ -21,6 +21,7 @@ from .images import ImageLike, as_pil, fit_long_side, pil_to_tensor, resize, sav
 from .options import INIT_CHOICES, TransferOptions
 from .schedule import make_schedule
 from .transfer import Step, StyleTransfer, TransferResult, memory_budget
+from .visualize import check_gif_path, write_gif
 
 
 def _as_list(style: ImageLike | Sequence[ImageLike]) -> list[ImageLike]:
@@ -83,13 +84,19 @@ def check_init(init: str) -> None:
 class ProgressCallback:
     """tqdm progress bar with current losses, plus optional saving every N iterations.
 
-    Iterations are counted across all scales of a coarse-to-fine run.
+    Iterations are counted across all scales of a coarse-to-fine run. Every
+    ``save_every`` iterations the iterate is written to ``save_dir`` and, with
+    ``keep_frames``, kept in ``frames`` (8-bit PIL images at the scale's size)
+    for an animated GIF.
     """
 
-    def __init__(self, total: int, show: bool, save_every: int = 0, save_dir: str | None = None) -> None:
-        self.bar = tqdm(total=total, desc="stylizing", unit="it", disable=not show, dynamic_ncols=True)
+    def __init__(self, total: int, show: bool, save_every: int = 0, save_dir: str | None = None,
+                 keep_frames: bool = False, desc: str = "stylizing") -> None:
+        self.bar = tqdm(total=total, desc=desc, unit="it", disable=not show, dynamic_ncols=True)
         self.save_every = save_every
         self.save_dir = Path(save_dir) if save_dir else None
+        self.keep_frames = keep_frames
+        self.frames: list[Image.Image] = []
         self.digits = len(str(total))
         self.count = 0
 
@@ -98,8 +105,11 @@ class ProgressCallback:
         self.bar.update(1)
         h, w = step.image.shape[-2:]
         self.bar.set_postfix({"px": f"{w}x{h}", **{k: f"{v:.3g}" for k, v in step.losses.items()}}, refresh=False)
-        if self.save_every and self.count % self.save_every == 0 and self.save_dir:
-            save_image(step.image.clamp(0, 1).cpu(), self.save_dir / f"iter_{self.count:0{self.digits}d}.png")
+        if self.save_every and self.count % self.save_every == 0:
+            if self.save_dir:
+                save_image(step.image.clamp(0, 1).cpu(), self.save_dir / f"iter_{self.count:0{self.digits}d}.png")
+            if self.keep_frames:
+                self.frames.append(tensor_to_pil(step.image.cpu()))
 
     def close(self) -> None:
         self.bar.close()
@@ -110,12 +120,17 @@ def run_transfer(
     style: ImageLike | Sequence[ImageLike],
     opts: TransferOptions,
     progress: bool = True,
+    desc: str = "stylizing",
 ) -> TransferResult:
     """Run a full coarse-to-fine style transfer with validated options.
 
     For each scale of :func:`nst.schedule.make_schedule` the content and style
     images are resized from the originals, targets are recomputed, and the
     previous scale's result, upsampled (bicubic), is the starting image.
+    With ``opts.gif`` the iterates kept every ``opts.save_every`` iterations,
+    then the result, are written as an animated GIF of the result's size
+    (:func:`nst.visualize.write_gif`), also after Ctrl-C. ``desc`` labels the
+    progress bar.
 
     Returns:
         :class:`TransferResult` of the final scale, with ``history`` and
@@ -137,7 +152,10 @@ def run_transfer(
     content_pil = as_pil(content, "content image")
     style_pils = [as_pil(s, f"style image {i + 1}") for i, s in enumerate(styles)]
     st = StyleTransfer(opts.model, opts.weights, opts.pooling, opts.content_layers, opts.style_layers, device)
-    cb = ProgressCallback(sum(sc.iterations for sc in schedule), progress, opts.save_every, opts.save_dir)
+    if opts.gif:
+        check_gif_path(opts.gif)
+    cb = ProgressCallback(sum(sc.iterations for sc in schedule), progress, opts.save_every, opts.save_dir,
+                          keep_frames=bool(opts.gif), desc=desc)
     x: torch.Tensor | None = None
     history: list[dict[str, float]] = []
     try:
@@ -161,6 +179,8 @@ def run_transfer(
     finally:
         cb.close()
     result.history, result.iterations = history, len(history)
+    if opts.gif:
+        write_gif([*cb.frames, result.image], opts.gif)
     return result
 
 

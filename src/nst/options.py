@@ -36,6 +36,8 @@ class TransferOptions:
     dimensionless multipliers of the (relative) losses, see :mod:`nst.losses`.
     ``init`` is ``content``, ``noise``, ``style`` or an image path.
     ``content_layers``/``style_layers`` map VGG layer names to weights.
+    Every ``save_every`` iterations the iterate is saved into ``save_dir``
+    and/or kept as a frame of the animated GIF ``gif``.
     """
 
     size: int = 512
@@ -63,6 +65,7 @@ class TransferOptions:
     max_memory: float | None = None
     save_every: int = 0
     save_dir: str | None = None
+    gif: str | None = None
 
     @classmethod
     def from_kwargs(cls, **kwargs) -> "TransferOptions":
@@ -105,8 +108,10 @@ class TransferOptions:
             nonneg(name, getattr(self, name))
         if self.save_every:
             positive("save_every", self.save_every, integer=True)
-            if not self.save_dir:
-                raise NSTError("--save-every needs --save-dir DIR")
+            if not self.save_dir and not self.gif:
+                raise NSTError("--save-every needs --save-dir DIR or --gif OUT.gif")
+        elif self.gif:
+            raise NSTError("--gif needs --save-every N (one frame every N iterations)")
         if self.optimizer not in ("lbfgs", "adam"):
             raise NSTError(f"--optimizer {self.optimizer!r}: choose lbfgs or adam")
         if self.pooling not in ("max", "avg"):

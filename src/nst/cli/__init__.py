@@ -40,6 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``nst`` command; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded in the outputs' metadata
     try:
         return int(args.func(args) or 0)
     except NSTError as e:
