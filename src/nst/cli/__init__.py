@@ -12,9 +12,9 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import NSTError
-from . import demo, transfer
+from . import demo, info, reconstruct, transfer
 
-COMMANDS = [transfer, demo]
+COMMANDS = [transfer, demo, reconstruct, info]
 
 
 class Parser(argparse.ArgumentParser):

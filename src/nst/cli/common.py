@@ -130,13 +130,14 @@ def write_outputs(
     inputs: Mapping[str, object],
     opts: TransferOptions,
     panels: Sequence[tuple[str, ImageLike]],
+    result_label: str = "result",
     **extra: object,
 ) -> int:
     """Write the result with its metadata, then the ``--plot`` and ``--sheet`` pictures.
 
     ``inputs`` names the input files by role (recorded in the metadata);
-    ``panels`` are the ``(label, image)`` pairs shown before the result on the
-    contact sheet; ``extra`` goes into the metadata. Returns the exit status.
+    ``panels`` are the ``(label, image)`` pairs shown before the result (labelled
+    ``result_label``) on the contact sheet; ``extra`` goes into the metadata. Returns the exit status.
     """
     h, w = result.image.shape[-2:]
     meta = build_metadata(
@@ -149,7 +150,7 @@ def write_outputs(
     if args.plot:
         save_image(loss_plot(result.history, title=f"nst {args.command}: {Path(args.output).name}"), args.plot)
     if args.sheet:
-        save_image(contact_sheet([*panels, (f"result: {Path(args.output).name}", result.image)]), args.sheet)
+        save_image(contact_sheet([*panels, (f"{result_label}: {Path(args.output).name}", result.image)]), args.sheet)
     return status
 
 
