@@ -1,6 +1,6 @@
 """Make the pictures of README's "Reconstruction and pictures of the process" section.
 
-Run from the repository root (about 10 minutes on 2 CPU cores)::
+Run from anywhere (a few minutes on 2 idle CPU cores)::
 
     python docs/make_process.py
 
@@ -25,12 +25,18 @@ IMAGES = Path("..") / "shared" / "images"
 CONTENT = IMAGES / "content" / "tubingen.jpg"
 STYLE = IMAGES / "style" / "vangogh_starry_night.jpg"
 
+SIZE = 192  # long side of the pictures; small so the script stays cheap on a shared CPU
+H = SIZE * 3 // 4
+
 RUNS = [
-    ["reconstruct", "content", CONTENT, "-o", DOCS / "reconstruct_relu2_2.jpg", "--layer", "relu2_2"],
-    ["reconstruct", "content", CONTENT, "-o", DOCS / "reconstruct_relu4_2.jpg", "--layer", "relu4_2"],
-    ["reconstruct", "style", STYLE, "-o", DOCS / "texture_starry_night.jpg", "--size", "256", "192"],
-    ["transfer", CONTENT, STYLE, "-o", DOCS / "process_result.jpg", "--size", "256",
-     "--save-every", "10", "--gif", DOCS / "process.gif", "--plot", DOCS / "losses.png",
+    ["reconstruct", "content", CONTENT, "-o", DOCS / "reconstruct_relu2_2.jpg", "--layer", "relu2_2",
+     "--size", SIZE, "--min-size", SIZE, "--iterations", 60],
+    ["reconstruct", "content", CONTENT, "-o", DOCS / "reconstruct_relu4_2.jpg", "--layer", "relu4_2",
+     "--size", SIZE, "--iterations", 60, "--plot", DOCS / "losses_relu4_2.png"],
+    ["reconstruct", "style", STYLE, "-o", DOCS / "texture_starry_night.jpg", "--size", SIZE, H,
+     "--style-size", SIZE, "--iterations", 60],
+    ["transfer", CONTENT, STYLE, "-o", DOCS / "process_result.jpg", "--size", SIZE,
+     "--save-every", 8, "--gif", DOCS / "process.gif", "--plot", DOCS / "losses.png",
      "--sheet", DOCS / "sheet.jpg"],
 ]
 

@@ -13,6 +13,7 @@ from nst.metadata import read_metadata
 from nst.reconstruct import content_options, texture_options
 
 from test_cli import images, nst  # noqa: F401  (fixture and runner)
+from test_process import run_main
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -97,13 +98,14 @@ BAD = {
 
 
 @pytest.mark.parametrize("case", list(BAD))
-def test_reconstruct_bad_input_one_line_exit_2_nothing_written(images, case):
+def test_reconstruct_bad_input_one_line_exit_2_nothing_written(images, case, capsys):
     argv, message = BAD[case]
     d = images["dir"]
     fmt = {"d": d, "content": images["content"], "style": images["style"]}
     before = set(d.iterdir())
-    r = nst("reconstruct", *[a.format(**fmt) for a in argv], "-o", d / "result.png", "--iterations", "2")
-    assert r.returncode == 2, (r.returncode, r.stderr)
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and message.format(**fmt) in lines[0], r.stderr
+    status, _, err = run_main(["reconstruct", *[a.format(**fmt) for a in argv], "-o", d / "result.png",
+                               "--iterations", "2"], capsys)
+    assert status == 2, (status, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and message.format(**fmt) in lines[0], err
     assert set(d.iterdir()) == before
