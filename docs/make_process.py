@@ -2,7 +2,8 @@
 
 Run from anywhere (a few minutes on 2 idle CPU cores)::
 
-    python docs/make_process.py
+    python docs/make_process.py                      # every picture, long side 192 px
+    python docs/make_process.py --size 256 texture   # one of them, larger
 
 Needs the shared test images beside the checkout (../shared/images, see
 tests/conftest.py). Every picture is made by the ``nst`` command itself;
@@ -12,6 +13,7 @@ the JPEG comment).
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
@@ -25,28 +27,33 @@ IMAGES = Path("..") / "shared" / "images"
 CONTENT = IMAGES / "content" / "tubingen.jpg"
 STYLE = IMAGES / "style" / "vangogh_starry_night.jpg"
 
-SIZE = 192  # long side of the pictures; small so the script stays cheap on a shared CPU
-H = SIZE * 3 // 4
 
-RUNS = [
-    ["reconstruct", "content", CONTENT, "-o", DOCS / "reconstruct_relu2_2.jpg", "--layer", "relu2_2",
-     "--size", SIZE, "--min-size", SIZE, "--iterations", 60],
-    ["reconstruct", "content", CONTENT, "-o", DOCS / "reconstruct_relu4_2.jpg", "--layer", "relu4_2",
-     "--size", SIZE, "--iterations", 60, "--plot", DOCS / "losses_relu4_2.png"],
-    ["reconstruct", "style", STYLE, "-o", DOCS / "texture_starry_night.jpg", "--size", SIZE, H,
-     "--style-size", SIZE, "--iterations", 60],
-    ["transfer", CONTENT, STYLE, "-o", DOCS / "process_result.jpg", "--size", SIZE,
-     "--save-every", 8, "--gif", DOCS / "process.gif", "--plot", DOCS / "losses.png",
-     "--sheet", DOCS / "sheet.jpg"],
-]
+def runs(size: int) -> dict[str, list]:
+    """The ``nst`` command lines by name, for pictures of long side ``size``."""
+    return {
+        "relu2_2": ["reconstruct", "content", CONTENT, "-o", DOCS / "reconstruct_relu2_2.jpg", "--layer", "relu2_2",
+                    "--size", size, "--min-size", size, "--iterations", 60],
+        "relu4_2": ["reconstruct", "content", CONTENT, "-o", DOCS / "reconstruct_relu4_2.jpg", "--layer", "relu4_2",
+                    "--size", size, "--iterations", 60],
+        "texture": ["reconstruct", "style", STYLE, "-o", DOCS / "texture_starry_night.jpg",
+                    "--size", size, size * 3 // 4, "--style-size", size, "--iterations", 60],
+        "transfer": ["transfer", CONTENT, STYLE, "-o", DOCS / "process_result.jpg", "--size", size,
+                     "--save-every", 6, "--gif", DOCS / "process.gif", "--plot", DOCS / "losses.png",
+                     "--sheet", DOCS / "sheet.jpg"],
+    }
 
 
-def run() -> int:
+def run(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--size", type=int, default=192, help="long side of the pictures in pixels")
+    p.add_argument("names", nargs="*", help=f"pictures to make (default: all of {', '.join(runs(1))})")
+    args = p.parse_args(argv)
+    todo = runs(args.size)
     os.chdir(ROOT)
-    for argv in RUNS:
-        argv = [str(a) for a in argv]
-        print("nst", " ".join(argv), file=sys.stderr)
-        status = main(argv)
+    for name in args.names or list(todo):
+        cmd = [str(a) for a in todo[name]]
+        print("nst", " ".join(cmd), file=sys.stderr)
+        status = main(cmd)
         if status:
             return status
     return 0
