@@ -137,7 +137,7 @@ def write_outputs(
 
     ``inputs`` names the input files by role (recorded in the metadata);
     ``panels`` are the ``(label, image)`` pairs shown before the result (labelled
-    ``result_label``) on the contact sheet; ``extra`` goes into the metadata. Returns the exit status.
+    ``result_label``) on the contact sheet, all at the result's height; ``extra`` goes into the metadata. Returns the exit status.
     """
     h, w = result.image.shape[-2:]
     meta = build_metadata(
@@ -150,7 +150,8 @@ def write_outputs(
     if args.plot:
         save_image(loss_plot(result.history, title=f"nst {args.command}: {Path(args.output).name}"), args.plot)
     if args.sheet:
-        save_image(contact_sheet([*panels, (f"{result_label}: {Path(args.output).name}", result.image)]), args.sheet)
+        sheet = contact_sheet([*panels, (f"{result_label}: {Path(args.output).name}", result.image)], height=h)
+        save_image(sheet, args.sheet)
     return status
 
 
