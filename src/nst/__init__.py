@@ -21,7 +21,9 @@ except PackageNotFoundError:  # running from a source tree
 from .api import stylize
 from .errors import NSTError
 from .fast import fast_stylize
+from .metadata import read_metadata
 from .options import TransferOptions
+from .reconstruct import reconstruct_content, synthesize_texture
 from .transfer import StyleTransfer, TransferResult
 from .vgg import VGG, layer_names
 from .weights import load_vgg
@@ -36,5 +38,8 @@ __all__ = [
     "fast_stylize",
     "layer_names",
     "load_vgg",
+    "read_metadata",
+    "reconstruct_content",
     "stylize",
+    "synthesize_texture",
 ]

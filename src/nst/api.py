@@ -24,6 +24,7 @@ from .masks import load_masks, mask_tensor
 from .options import INIT_CHOICES, TransferOptions
 from .schedule import make_schedule
 from .transfer import Callback, Step, StyleTransfer, TransferResult, memory_budget
+from .visualize import check_gif_path, write_gif
 
 
 def as_list(style: ImageLike | Sequence[ImageLike]) -> list[ImageLike]:
@@ -87,13 +88,19 @@ def check_init(init: str) -> None:
 class ProgressCallback:
     """tqdm progress bar with current losses, plus optional saving every N iterations.
 
-    Iterations are counted across all scales of a coarse-to-fine run.
+    Iterations are counted across all scales of a coarse-to-fine run. Every
+    ``save_every`` iterations the iterate is written to ``save_dir`` and, with
+    ``keep_frames``, kept in ``frames`` (8-bit PIL images at the scale's size)
+    for an animated GIF.
     """
 
-    def __init__(self, total: int, show: bool, save_every: int = 0, save_dir: str | None = None) -> None:
-        self.bar = tqdm(total=total, desc="stylizing", unit="it", disable=not show, dynamic_ncols=True)
+    def __init__(self, total: int, show: bool, save_every: int = 0, save_dir: str | None = None,
+                 keep_frames: bool = False, desc: str = "stylizing") -> None:
+        self.bar = tqdm(total=total, desc=desc, unit="it", disable=not show, dynamic_ncols=True)
         self.save_every = save_every
         self.save_dir = Path(save_dir) if save_dir else None
+        self.keep_frames = keep_frames
+        self.frames: list[Image.Image] = []
         self.digits = len(str(total))
         self.count = 0
 
@@ -102,8 +109,11 @@ class ProgressCallback:
         self.bar.update(1)
         h, w = step.image.shape[-2:]
         self.bar.set_postfix({"px": f"{w}x{h}", **{k: f"{v:.3g}" for k, v in step.losses.items()}}, refresh=False)
-        if self.save_every and self.count % self.save_every == 0 and self.save_dir:
-            save_image(step.image.clamp(0, 1).cpu(), self.save_dir / f"iter_{self.count:0{self.digits}d}.png")
+        if self.save_every and self.count % self.save_every == 0:
+            if self.save_dir:
+                save_image(step.image.clamp(0, 1).cpu(), self.save_dir / f"iter_{self.count:0{self.digits}d}.png")
+            if self.keep_frames:
+                self.frames.append(tensor_to_pil(step.image.cpu()))
 
     def close(self) -> None:
         self.bar.close()
@@ -115,6 +125,7 @@ def run_transfer(
     opts: TransferOptions,
     progress: bool = True,
     callback: Callback | None = None,
+    desc: str = "stylizing",
 ) -> TransferResult:
     """Run a full coarse-to-fine style transfer with validated options.
 
@@ -128,6 +139,10 @@ def run_transfer(
 
     ``callback`` is called with each :class:`~nst.transfer.Step` after the
     progress bar; raising ``KeyboardInterrupt`` in it ends the run like Ctrl-C.
+    With ``opts.gif`` the iterates kept every ``opts.save_every`` iterations,
+    then the result, are written as an animated GIF of the result's size
+    (:func:`nst.visualize.write_gif`), also after Ctrl-C. ``desc`` labels the
+    progress bar.
 
     Returns:
         :class:`TransferResult` of the final scale, with ``history`` and
@@ -147,13 +162,16 @@ def run_transfer(
     fine_pil = None if opts.style_fine is None else as_pil(opts.style_fine, "--style-fine image")
     color_content, style_pils, fine_pil = apply_color_mode(opts.preserve_color, content_pil, style_pils, fine_pil)
     schedule = make_schedule(opts.size, opts.iterations, opts.min_size, opts.max_iterations, sizes=opts.scales)
+    if opts.gif:
+        check_gif_path(opts.gif)
     if opts.save_dir:
         os.makedirs(opts.save_dir, exist_ok=True)
     device = pick_device(opts.device)
     torch.manual_seed(opts.seed)
     st = StyleTransfer(opts.model, opts.weights, opts.pooling, opts.content_layers, opts.style_layers, device,
                        style_loss=opts.style_loss)
-    cb = ProgressCallback(sum(sc.iterations for sc in schedule), progress, opts.save_every, opts.save_dir)
+    cb = ProgressCallback(sum(sc.iterations for sc in schedule), progress, opts.save_every, opts.save_dir,
+                          keep_frames=bool(opts.gif), desc=desc)
     luminance = opts.preserve_color == "luminance"
     x: torch.Tensor | None = None
     history: list[dict[str, float]] = []
@@ -192,6 +210,8 @@ def run_transfer(
     result.history, result.iterations = history, len(history)
     if luminance:
         result.image = keep_colors(result.image, original_t)
+    if opts.gif:
+        write_gif([*cb.frames, result.image], opts.gif)
     return result
 
 

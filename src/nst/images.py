@@ -141,15 +141,27 @@ def output_format(path: str | os.PathLike) -> str:
     return OUTPUT_FORMATS[ext]
 
 
-def check_output_path(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = ()) -> Path:
+def check_output_path(
+    path: str | os.PathLike,
+    inputs: Iterable[str | os.PathLike] = (),
+    extensions: Iterable[str] | None = None,
+    option: str | None = None,
+) -> Path:
     """Validate an output file path before any work is done.
+
+    ``extensions`` (e.g. ``(".gif",)``) replaces the image formats of
+    :func:`output_format` as the allowed suffixes; ``option`` (e.g. ``"--gif"``)
+    is named in that error.
 
     Raises:
         NSTError: unsupported extension, missing parent folder, the path is a
             directory, or it names one of ``inputs``.
     """
     p = Path(path)
-    output_format(p)
+    if extensions is None:
+        output_format(p)
+    elif p.suffix.lower() not in tuple(extensions):
+        raise NSTError(f"{option + ' ' if option else ''}{p}: the file name must end in {' or '.join(extensions)}")
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
         raise NSTError(f"{p}: output folder {parent} does not exist")
@@ -179,12 +191,14 @@ def atomic_write(path: str | os.PathLike, write) -> None:
         raise
 
 
-def save_image(img: Image.Image | torch.Tensor, path: str | os.PathLike, pnginfo=None, quality: int = 95) -> None:
+def save_image(img: Image.Image | torch.Tensor, path: str | os.PathLike, pnginfo=None, quality: int = 95,
+               comment: str | None = None) -> None:
     """Save an image atomically; format from the extension (PNG, JPEG, ...).
 
     Args:
         img: PIL image or ``(1, 3, H, W)`` tensor in [0, 1].
         pnginfo: optional ``PIL.PngImagePlugin.PngInfo`` text chunks (PNG only).
+        comment: optional JPEG comment (COM segment; JPEG only).
     Raises:
         NSTError: unsupported extension.
     """
@@ -196,4 +210,6 @@ def save_image(img: Image.Image | torch.Tensor, path: str | os.PathLike, pnginfo
         kwargs["pnginfo"] = pnginfo
     if fmt in ("JPEG", "WEBP"):
         kwargs["quality"] = quality
+    if fmt == "JPEG" and comment is not None:
+        kwargs["comment"] = comment
     atomic_write(path, lambda tmp: img.save(tmp, format=fmt, **kwargs))

@@ -45,6 +45,8 @@ class TransferOptions:
     ``style_fine`` an image whose statistics replace the style's at the
     shallow layers relu1_1 and relu2_1; ``style_loss`` is ``gram``,
     ``mean-cov`` or ``wasserstein`` (:data:`nst.losses.STYLE_STATISTICS`).
+    Every ``save_every`` iterations the iterate is saved into ``save_dir``
+    and/or kept as a frame of the animated GIF ``gif``.
     """
 
     size: int = 512
@@ -76,6 +78,7 @@ class TransferOptions:
     masks: list | None = None
     style_fine: str | None = None
     style_loss: str = "gram"
+    gif: str | None = None
 
     @classmethod
     def from_kwargs(cls, **kwargs) -> "TransferOptions":
@@ -118,8 +121,10 @@ class TransferOptions:
             nonneg(name, getattr(self, name))
         if self.save_every:
             positive("save_every", self.save_every, integer=True)
-            if not self.save_dir:
-                raise NSTError("--save-every needs --save-dir DIR")
+            if not self.save_dir and not self.gif:
+                raise NSTError("--save-every needs --save-dir DIR or --gif OUT.gif")
+        elif self.gif:
+            raise NSTError("--gif needs --save-every N (one frame every N iterations)")
         if self.optimizer not in ("lbfgs", "adam"):
             raise NSTError(f"--optimizer {self.optimizer!r}: choose lbfgs or adam")
         if self.pooling not in ("max", "avg"):

@@ -12,9 +12,9 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import NSTError
-from . import demo, fast, transfer
+from . import demo, fast, info, reconstruct, transfer
 
-COMMANDS = [transfer, demo, fast]
+COMMANDS = [transfer, demo, reconstruct, fast, info]
 
 
 class Parser(argparse.ArgumentParser):
@@ -40,6 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``nst`` command; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded in the outputs' metadata
     try:
         return int(args.func(args) or 0)
     except NSTError as e:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from ..api import run_transfer
 from ..errors import NSTError
-from ..images import check_output_path, load_image
+from ..images import load_image
 from ..options import TransferOptions
-from .common import add_transfer_options, options_from_args, write_result
+from .common import add_transfer_options, check_outputs, options_from_args, write_outputs
 
 # Smaller than ``transfer`` so the demo ends in a couple of minutes on 2 CPU cores.
 DEMO_DEFAULTS = TransferOptions(size=256)
@@ -48,6 +48,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     opts = options_from_args(args)
     content, style = bundled_image("astronaut.png"), bundled_image("ihc.png")
-    check_output_path(args.output, [content, style])
-    result = run_transfer(load_image(content), [load_image(style)], opts, progress=not args.quiet)
-    return write_result(result, args.output, args.quiet)
+    check_outputs(args, [content, style])
+    content_img, style_img = load_image(content), load_image(style)
+    result = run_transfer(content_img, [style_img], opts, progress=not args.quiet)
+    panels = [(f"content: {content.name}", content_img), (f"style: {style.name}", style_img)]
+    return write_outputs(result, args, {"content": str(content), "styles": [str(style)]}, opts, panels)

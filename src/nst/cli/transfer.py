@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..api import run_transfer
-from ..images import check_output_path, load_image
-from .common import add_transfer_options, options_from_args, write_result
+from ..images import load_image
+from .common import add_transfer_options, check_outputs, options_from_args, write_outputs
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -28,10 +29,12 @@ def run(args: argparse.Namespace) -> int:
     opts = options_from_args(args)
     extra = [*(opts.masks or []), *([opts.style_fine] if opts.style_fine else [])]
     inputs = [args.content, *args.styles, *extra] + ([opts.init] if opts.init not in ("content", "noise", "style") else [])
-    check_output_path(args.output, inputs)
+    check_outputs(args, inputs)
     # Decode every input up front so bad files fail before any work is done
     # (masks and --style-fine are decoded and checked by run_transfer before the network loads).
     content = load_image(args.content)
     styles = [load_image(s) for s in args.styles]
     result = run_transfer(content, styles, opts, progress=not args.quiet)
-    return write_result(result, args.output, args.quiet)
+    panels = [(f"content: {Path(args.content).name}", content)]
+    panels += [(f"style: {Path(s).name}", im) for s, im in zip(args.styles, styles)]
+    return write_outputs(result, args, {"content": args.content, "styles": list(args.styles)}, opts, panels)
