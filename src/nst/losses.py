@@ -136,9 +136,8 @@ def guided_gram_matrix(features: torch.Tensor, mask: torch.Tensor) -> torch.Tens
     """
     n, c, h, w = features.shape
     m = mask.to(features.dtype).expand(n, 1, h, w)
-    f = (features * m).reshape(n, c, h * w)
     area = (m**2).reshape(n, -1).sum(1).clamp_min(1e-8)
-    return torch.bmm(f, f.transpose(1, 2)) / (c * area[:, None, None])
+    return gram_matrix(features * m) * (h * w / area)[:, None, None]
 
 
 def mean_cov(features: torch.Tensor, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
