@@ -12,9 +12,9 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import NSTError
-from . import demo, transfer
+from . import apply, demo, export, train, transfer
 
-COMMANDS = [transfer, demo]
+COMMANDS = [transfer, demo, train, apply, export]
 
 
 class Parser(argparse.ArgumentParser):
