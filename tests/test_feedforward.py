@@ -13,7 +13,6 @@ import pytest
 import torch
 from PIL import Image
 
-from nst.errors import NSTError
 from nst.feedforward.modelfile import ModelInfo, load_checkpoint, load_model, save_checkpoint, save_model
 from nst.feedforward.network import NetConfig, TransformerNet
 from nst.feedforward.stylize import load_stylizer, stylize_image, stylize_tensor

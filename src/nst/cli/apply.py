@@ -98,10 +98,10 @@ def run(args: argparse.Namespace) -> int:
         folder.mkdir(exist_ok=True)
         save_image(out, dst)
         written += 1
+    if not written:
+        raise NSTError(f"none of the {len(pairs)} input(s) could be read (first: {bad[0]})")
     if bad:
         print(f"nst apply: warning: skipped {len(bad)} unreadable input(s) (first: {bad[0]})", file=sys.stderr)
-    if not written:
-        raise NSTError(f"none of the {len(pairs)} input(s) could be read")
     if not args.quiet:
         print(f"wrote {written} image(s) to {folder if len(pairs) > 1 else pairs[0][1]}", file=sys.stderr)
     return 0

@@ -20,7 +20,7 @@ import torch
 
 from ..device import pick_device
 from ..errors import NSTError
-from ..images import check_output_path, fit_long_side, load_image, pil_to_tensor, resize
+from ..images import fit_long_side, load_image, pil_to_tensor, resize
 from .data import find_images, load_photos, random_batch
 from .loss import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, PerceptualLoss
 from .modelfile import ModelInfo, load_checkpoint, save_checkpoint, save_model
