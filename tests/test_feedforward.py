@@ -223,3 +223,25 @@ def test_bad_input_one_line_exit_2_nothing_written(tmp_path, trained, photos, st
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in r.stderr, r.stderr
     after = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
     assert after == before  # nothing written, nothing changed
+
+
+def test_ctrl_c_leaves_usable_model_and_checkpoint(tmp_path, photos, style):
+    import signal
+    import time
+
+    out = tmp_path / "m.safetensors"
+    proc = subprocess.Popen(
+        [*NST, "train", str(style), "--data", str(photos), "-o", str(out), "--size", "32", "--batch-size", "1",
+         "--steps", "100000", "--checkpoint-every", "1", "--channels", "8", "16", "--residual-blocks", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.time() + 300
+    while not checkpoint_path(out).is_file():
+        assert time.time() < deadline and proc.poll() is None, "no checkpoint written"
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "continue with --resume" in err
+    steps = load_model(out)[1].steps
+    assert steps >= 1 and load_checkpoint(checkpoint_path(out))[2].steps == steps
