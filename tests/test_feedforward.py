@@ -181,7 +181,7 @@ def _bad_files(d: Path, trained_model: Path) -> dict[str, Path]:
     g = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g",
                           [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 10])],
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])])
-    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), d / "other.onnx")
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), d / "other.onnx")
     return {"d": d}
 
 

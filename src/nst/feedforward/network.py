@@ -154,6 +154,24 @@ class ResidualBlock(nn.Module):
         return x + self.body(x)
 
 
+@torch.no_grad()
+def icnr_(conv: nn.Conv2d, scale: int) -> None:
+    """ICNR initialization of a convolution followed by ``PixelShuffle(scale)``, in place.
+
+    Aitken et al. (2017), "Checkerboard artifact free sub-pixel convolution":
+    the ``scale**2`` output channels that ``PixelShuffle`` interleaves into one
+    output channel start with identical weights and bias, so at initialization
+    the sub-pixel convolution equals a convolution followed by
+    nearest-neighbour upsampling (a resize-convolution, Odena et al. 2016) and
+    shows no checkerboard pattern.
+    """
+    r2 = scale * scale
+    w = conv.weight[::r2].clone()  # one (C_in, k, k) kernel per final channel
+    conv.weight.copy_(w.repeat_interleave(r2, dim=0))
+    if conv.bias is not None:
+        conv.bias.copy_(conv.bias[::r2].clone().repeat_interleave(r2))
+
+
 class TransformerNet(nn.Module):
     """Feed-forward style network: ``(N, 3, H, W)`` RGB in [0, 1] -> same shape.
 
@@ -175,7 +193,10 @@ class TransformerNet(nn.Module):
         up: list[nn.Module] = [ConvNormReLU(a, b, 3, upsample=True) for a, b in zip(ch[:0:-1], ch[-2::-1])]
         self.decoder = nn.Sequential(*up)
         k = cfg.outer_kernel
-        out: list[nn.Module] = [nn.ReflectionPad2d(k // 2), nn.Conv2d(ch[0], 3 * s * s, k)]
+        last = nn.Conv2d(ch[0], 3 * s * s, k)
+        if s > 1:
+            icnr_(last, s)
+        out: list[nn.Module] = [nn.ReflectionPad2d(k // 2), last]
         self.output = nn.Sequential(*out, nn.PixelShuffle(s)) if s > 1 else nn.Sequential(*out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
