@@ -88,16 +88,27 @@ def run(args: argparse.Namespace) -> int:
     folder = pairs[0][1].parent
     bad: list[Path] = []
     written = 0
-    for src, dst in tqdm(pairs, desc="stylizing", unit="img", disable=args.quiet or len(pairs) < 2, dynamic_ncols=True):
-        try:
-            img = load_image(src)
-        except NSTError:
-            bad.append(src)
-            continue
-        out = stylize_image(stylizer, factor, img, args.size)
-        folder.mkdir(exist_ok=True)
-        save_image(out, dst)
-        written += 1
+    bar = None  # created at the first readable input, so a run that reads nothing prints only its error
+    try:
+        for i, (src, dst) in enumerate(pairs):
+            try:
+                img = load_image(src)
+            except NSTError:
+                bad.append(src)
+                if bar is not None:
+                    bar.update(1)
+                continue
+            if bar is None:
+                bar = tqdm(total=len(pairs), initial=i, desc="stylizing", unit="img", dynamic_ncols=True,
+                           disable=args.quiet or len(pairs) < 2)
+            out = stylize_image(stylizer, factor, img, args.size)
+            folder.mkdir(exist_ok=True)
+            save_image(out, dst)
+            written += 1
+            bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
     if not written:
         raise NSTError(f"none of the {len(pairs)} input(s) could be read (first: {bad[0]})")
     if bad:

@@ -72,14 +72,8 @@ def run(args: argparse.Namespace) -> int:
     config = NetConfig(tuple(args.channels), args.residual_blocks, args.residual, args.outer_kernel, args.shuffle)
     bars: dict[str, tqdm] = {}
 
-    def photo_progress(n: int) -> None:
-        if "photos" not in bars:
-            bars["photos"] = tqdm(desc="reading photos", unit="file", disable=args.quiet, dynamic_ncols=True, leave=False)
-        bars["photos"].update(n)
-
+    # No bar while the photos are decoded: a data folder with no readable image must print one error line only.
     def on_photos(readable: int, unreadable: int) -> None:
-        if "photos" in bars:
-            bars.pop("photos").close()
         if unreadable:
             print(f"nst train: warning: skipped {unreadable} unreadable image file(s) under {args.data}; "
                   f"training on {readable}", file=sys.stderr)
@@ -95,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         result = train(args.style, args.data, args.output, opts, config, resume=args.resume, callback=callback,
-                       on_photos=on_photos, photo_progress=photo_progress)
+                       on_photos=on_photos)
     finally:
         for bar in bars.values():
             bar.close()
