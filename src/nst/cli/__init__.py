@@ -12,9 +12,9 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import NSTError
-from . import demo, fast, info, reconstruct, transfer
+from . import apply, demo, export, fast, info, reconstruct, train, transfer
 
-COMMANDS = [transfer, demo, reconstruct, fast, info]
+COMMANDS = [transfer, demo, reconstruct, fast, train, apply, export, info]
 
 
 class Parser(argparse.ArgumentParser):

@@ -1,0 +1,118 @@
+"""``nst apply MODEL INPUT... -o OUT``: stylize photos with a trained feed-forward model."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from ..errors import NSTError
+from ..feedforward.data import find_images
+from ..feedforward.stylize import load_stylizer, stylize_image
+from ..images import check_output_path, load_image, output_format, save_image
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "apply",
+        help="stylize photos in one pass with a model from nst train (or its ONNX export)",
+        description="Stylize each INPUT (image files and/or folders, searched recursively) with MODEL "
+                    "(.safetensors from nst train, or .onnx from nst export, run with onnxruntime). "
+                    "With one input file, -o may name the output file; otherwise -o is a folder and each "
+                    "output is named after its input (NAME.png). Unreadable inputs are skipped with a warning.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("model", metavar="MODEL", help="model file (.safetensors or .onnx)")
+    p.add_argument("inputs", metavar="INPUT", nargs="+", help="image files or folders")
+    p.add_argument("-o", "--output", required=True, help="output folder, or output file for a single input file")
+    p.add_argument("--size", type=int, default=None,
+                   help="resize inputs so their long side is SIZE pixels first (default: keep their size)")
+    p.add_argument("--format", choices=("png", "jpg"), default="png", help="file type of outputs written into a folder")
+    p.add_argument("--threads", type=int, default=0, help="onnxruntime threads for .onnx models (0: one per core)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def plan_outputs(inputs: list[str], output: str, fmt: str) -> list[tuple[Path, Path]]:
+    """Pair every input image with its output path, before any work.
+
+    One input file and an ``output`` with an image extension: that file.
+    Otherwise ``output`` is a folder (created if its parent exists) and outputs
+    are ``<stem>.<fmt>``; names repeated across inputs get ``_2``, ``_3``.
+
+    Raises:
+        NSTError: a missing input, a missing output parent folder, an output
+            that is an input, or a file where a folder is needed.
+    """
+    files: list[Path] = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            files += find_images(item, what="")
+        elif item.is_file():
+            files.append(item)
+        else:
+            raise NSTError(f"{item}: no such file or folder")
+    if not files:
+        raise NSTError(f"no image files in {', '.join(inputs)}")
+    out = Path(output)
+    single = len(inputs) == 1 and Path(inputs[0]).is_file()
+    if single and out.suffix and not out.is_dir():
+        return [(files[0], check_output_path(out, files))]
+    if out.exists() and not out.is_dir():
+        raise NSTError(f"{out}: is a file; with several inputs -o must be a folder")
+    if not out.exists():
+        if out.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"):
+            raise NSTError(f"{out}: several inputs need an output folder, not a file name")
+        parent = out.parent if str(out.parent) else Path(".")
+        if not parent.is_dir():
+            raise NSTError(f"{out}: parent folder {parent} does not exist")
+    pairs, seen = [], {}
+    for f in files:
+        n = seen[f.stem] = seen.get(f.stem, 0) + 1
+        name = f"{f.stem}.{fmt}" if n == 1 else f"{f.stem}_{n}.{fmt}"
+        target = out / name
+        output_format(target)
+        if target.exists() and f.resolve() == target.resolve():
+            raise NSTError(f"{target}: output would overwrite the input file {f}")
+        pairs.append((f, target))
+    return pairs
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.size is not None and args.size < 1:
+        raise NSTError(f"--size must be > 0, got {args.size}")
+    pairs = plan_outputs(args.inputs, args.output, args.format)
+    stylizer, factor = load_stylizer(args.model, threads=args.threads)
+    folder = pairs[0][1].parent
+    bad: list[Path] = []
+    written = 0
+    bar = None  # created at the first readable input, so a run that reads nothing prints only its error
+    try:
+        for i, (src, dst) in enumerate(pairs):
+            try:
+                img = load_image(src)
+            except NSTError:
+                bad.append(src)
+                if bar is not None:
+                    bar.update(1)
+                continue
+            if bar is None:
+                bar = tqdm(total=len(pairs), initial=i, desc="stylizing", unit="img", dynamic_ncols=True,
+                           disable=args.quiet or len(pairs) < 2)
+            out = stylize_image(stylizer, factor, img, args.size)
+            folder.mkdir(exist_ok=True)
+            save_image(out, dst)
+            written += 1
+            bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    if not written:
+        raise NSTError(f"none of the {len(pairs)} input(s) could be read (first: {bad[0]})")
+    if bad:
+        print(f"nst apply: warning: skipped {len(bad)} unreadable input(s) (first: {bad[0]})", file=sys.stderr)
+    if not args.quiet:
+        print(f"wrote {written} image(s) to {folder if len(pairs) > 1 else pairs[0][1]}", file=sys.stderr)
+    return 0

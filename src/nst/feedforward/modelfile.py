@@ -1,0 +1,161 @@
+"""Model and checkpoint files for feed-forward networks: safetensors, no pickles.
+
+A model file is a safetensors file (https://github.com/huggingface/safetensors)
+holding the network's float32 tensors under their ``state_dict`` names; its
+header metadata has one key, ``nst``, whose value is a small JSON object::
+
+    {"format": "nst-feedforward", "version": 1,
+     "config": {"channels": [16, 32, 64], "residual_blocks": 5, ...},
+     "style": "vangogh_starry_night", "steps": 2000, "training": {...}}
+
+A training checkpoint (for ``nst train --resume``) is a second safetensors
+file with the network under ``model.*``, the Adam state flattened into
+``optim.<param index>.<name>`` tensors, and the step count, optimizer
+hyper-parameters and training options in the same kind of JSON header.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+from ..errors import NSTError
+from ..images import atomic_write
+from .network import NetConfig, TransformerNet
+
+FORMAT = "nst-feedforward"
+CHECKPOINT_FORMAT = "nst-feedforward-checkpoint"
+VERSION = 1
+
+
+@dataclass
+class ModelInfo:
+    """What a model file says about its network besides the tensors.
+
+    ``config``: the architecture; ``style``: name of the style image (its file
+    stem); ``steps``: optimizer steps trained; ``training``: the training
+    options (JSON-able dict); ``version``: file format version.
+    """
+
+    config: NetConfig
+    style: str = ""
+    steps: int = 0
+    training: dict[str, Any] = field(default_factory=dict)
+    version: int = VERSION
+
+    def to_json(self, fmt: str = FORMAT) -> str:
+        return json.dumps({"format": fmt, "version": self.version, "config": self.config.to_dict(),
+                           "style": self.style, "steps": self.steps, "training": self.training})
+
+
+def _write(path: str | os.PathLike, tensors: dict[str, torch.Tensor], header: str) -> None:
+    tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={"nst": header}))
+
+
+def _read(path: str | os.PathLike, expected: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Read tensors and the ``nst`` JSON header; NSTError for anything unexpected."""
+    p = Path(path)
+    if not p.is_file():
+        raise NSTError(f"{p}: no such file" if not p.exists() else f"{p}: is not a file")
+    try:
+        with safe_open(str(p), framework="pt") as f:
+            meta = f.metadata() or {}
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise NSTError(f"{p}: not a readable safetensors file ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+    try:
+        header = json.loads(meta["nst"])
+    except (KeyError, json.JSONDecodeError):
+        raise NSTError(f"{p}: safetensors file without nst metadata; not a model written by nst train") from None
+    if not isinstance(header, dict) or header.get("format") != expected:
+        raise NSTError(f"{p}: not an {expected} file (format {header.get('format') if isinstance(header, dict) else None!r})")
+    if header.get("version") != VERSION:
+        raise NSTError(f"{p}: file format version {header.get('version')!r}; this nst reads version {VERSION}")
+    return tensors, header
+
+
+def _info(header: dict[str, Any]) -> ModelInfo:
+    return ModelInfo(NetConfig.from_dict(header.get("config")), str(header.get("style", "")),
+                     int(header.get("steps", 0)), dict(header.get("training") or {}), int(header["version"]))
+
+
+def _build(state: dict[str, torch.Tensor], config: NetConfig, path: Path) -> TransformerNet:
+    """A TransformerNet of ``config`` with ``state``; NSTError when names or shapes differ."""
+    net = TransformerNet(config)
+    expected = net.state_dict()
+    missing = sorted(set(expected) - set(state))
+    extra = sorted(set(state) - set(expected))
+    if missing or extra:
+        what = f"missing {missing[0]}" if missing else f"unexpected {extra[0]}"
+        raise NSTError(f"{path}: tensors do not match the architecture in its metadata ({what})")
+    for k, v in expected.items():
+        if v.shape != state[k].shape:
+            raise NSTError(f"{path}: tensor {k} has shape {tuple(state[k].shape)}, architecture expects {tuple(v.shape)}")
+    net.load_state_dict(state)
+    return net
+
+
+def save_model(path: str | os.PathLike, net: TransformerNet, info: ModelInfo) -> None:
+    """Write ``net``'s tensors and ``info`` to a safetensors model file, atomically."""
+    _write(path, net.state_dict(), info.to_json())
+
+
+def load_model(path: str | os.PathLike) -> tuple[TransformerNet, ModelInfo]:
+    """Read a model file written by :func:`save_model`; the network is in eval mode on the CPU.
+
+    Raises:
+        NSTError: missing file, not safetensors, no or wrong nst metadata, or
+            tensors that do not fit the architecture recorded in the metadata.
+    """
+    tensors, header = _read(path, FORMAT)
+    info = _info(header)
+    return _build(tensors, info.config, Path(path)).eval(), info
+
+
+def save_checkpoint(path: str | os.PathLike, net: TransformerNet, optimizer: torch.optim.Optimizer,
+                    info: ModelInfo) -> None:
+    """Write network, optimizer state and ``info`` (with ``steps``) to a checkpoint file, atomically.
+
+    The optimizer's per-parameter state tensors are stored as
+    ``optim.<index>.<name>``; its ``param_groups`` (learning rate, betas, ...)
+    go into the JSON header.
+    """
+    tensors = {f"model.{k}": v for k, v in net.state_dict().items()}
+    sd = optimizer.state_dict()
+    for idx, state in sd["state"].items():
+        for name, value in state.items():
+            t = value if isinstance(value, torch.Tensor) else torch.tensor(value)
+            tensors[f"optim.{idx}.{name}"] = t
+    header = json.loads(info.to_json(CHECKPOINT_FORMAT))
+    header["param_groups"] = sd["param_groups"]
+    _write(path, tensors, json.dumps(header))
+
+
+def load_checkpoint(path: str | os.PathLike) -> tuple[TransformerNet, dict[str, Any], ModelInfo]:
+    """Read a checkpoint: ``(network in train mode, optimizer state_dict, info)``.
+
+    Raises:
+        NSTError: as :func:`load_model`, for checkpoint files.
+    """
+    p = Path(path)
+    tensors, header = _read(p, CHECKPOINT_FORMAT)
+    info = _info(header)
+    model = {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}
+    net = _build(model, info.config, p).train()
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for k, v in tensors.items():
+        if k.startswith("optim."):
+            _, idx, name = k.split(".", 2)
+            state.setdefault(int(idx), {})[name] = v
+    groups = header.get("param_groups")
+    if not isinstance(groups, list):
+        raise NSTError(f"{p}: checkpoint has no optimizer parameter groups")
+    return net, {"state": state, "param_groups": groups}, info

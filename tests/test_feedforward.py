@@ -1,0 +1,247 @@
+"""Feed-forward style networks: training lowers the loss, files round-trip, ONNX matches, apply and bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from nst.feedforward.modelfile import ModelInfo, load_checkpoint, load_model, save_checkpoint, save_model
+from nst.feedforward.network import NetConfig, TransformerNet
+from nst.feedforward.stylize import load_stylizer, stylize_image, stylize_tensor
+from nst.feedforward.train import TrainOptions, checkpoint_path, train
+
+NST = [sys.executable, "-m", "nst"]
+PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "photos"
+SMALL = NetConfig((8, 16), 1, "conv", 3, 2)  # tiny network for fast tests
+
+
+def nst(*args, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([*NST, *map(str, args)], capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory) -> Path:
+    """Six photos: from ../shared/datasets/photos when present, else scikit-image's bundled ones."""
+    d = tmp_path_factory.mktemp("photos")
+    src = sorted(PHOTOS.glob("*.jpg"))[:6] if PHOTOS.is_dir() else []
+    if not src:
+        from conftest import bundled
+
+        src = [bundled(n) for n in ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg")]
+    (d / "sub").mkdir()
+    for i, f in enumerate(src):
+        Image.open(f).convert("RGB").resize((96, 80)).save((d / "sub" if i % 2 else d) / f"p{i}.png")
+    return d
+
+
+@pytest.fixture(scope="module")
+def style(tmp_path_factory, ihc) -> Path:
+    p = tmp_path_factory.mktemp("style") / "ihc.png"
+    Image.open(ihc).convert("RGB").resize((64, 64)).save(p)
+    return p
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, photos, style):
+    """A tiny model trained for 40 steps at 64 px: (model path, TrainResult)."""
+    out = tmp_path_factory.mktemp("model") / "m.safetensors"
+    opts = TrainOptions(size=64, batch_size=2, steps=40, lr=1e-2, checkpoint_every=0)
+    return out, train(style, photos, out, opts, SMALL)
+
+
+def test_training_lowers_the_loss(trained):
+    out, result = trained
+    h = [r["total"] for r in result.history]
+    first, last = np.mean(h[:5]), np.mean(h[-5:])
+    assert result.steps == 40 and not result.interrupted
+    assert last < first / 1.5, (first, last)
+    assert out.is_file() and checkpoint_path(out).is_file()
+
+
+def test_model_file_round_trips_bit_exactly(tmp_path):
+    torch.manual_seed(1)
+    for cfg in (SMALL, NetConfig((8, 16, 32), 2, "separable", 5, 1)):
+        net = TransformerNet(cfg)
+        info = ModelInfo(cfg, style="starry", steps=7, training={"size": 64, "lr": 0.001})
+        save_model(tmp_path / "a.safetensors", net, info)
+        net2, info2 = load_model(tmp_path / "a.safetensors")
+        assert info2 == info
+        for (k, v), (k2, v2) in zip(net.state_dict().items(), net2.state_dict().items()):
+            assert k == k2 and torch.equal(v, v2)
+    from safetensors import safe_open
+
+    with safe_open(str(tmp_path / "a.safetensors"), "pt") as f:
+        meta = json.loads(f.metadata()["nst"])
+    assert meta["format"] == "nst-feedforward" and meta["version"] == 1 and meta["config"]["channels"] == [8, 16, 32]
+
+
+def test_checkpoint_round_trips_optimizer_state(tmp_path):
+    net = TransformerNet(SMALL)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    net(torch.rand(1, 3, 16, 16)).mean().backward()
+    opt.step()
+    save_checkpoint(tmp_path / "c.safetensors", net, opt, ModelInfo(SMALL, steps=1))
+    net2, state, info = load_checkpoint(tmp_path / "c.safetensors")
+    opt2 = torch.optim.Adam(net2.parameters(), lr=1e-3)
+    opt2.load_state_dict(state)
+    assert info.steps == 1
+    a, b = opt.state_dict(), opt2.state_dict()
+    for i in a["state"]:
+        for k in a["state"][i]:
+            assert torch.equal(torch.as_tensor(a["state"][i][k]), torch.as_tensor(b["state"][i][k]))
+
+
+def test_resume_continues_step_count(tmp_path, photos, style):
+    out = tmp_path / "r.safetensors"
+    opts = TrainOptions(size=32, batch_size=1, steps=3, checkpoint_every=0)
+    train(style, photos, out, opts, SMALL)
+    opts.steps = 5
+    result = train(style, photos, out, opts, resume=True)
+    assert result.steps == 5 and len(result.history) == 2
+    assert load_model(out)[1].steps == 5
+
+
+def test_onnx_matches_pytorch(tmp_path, trained):
+    model, _ = trained
+    r = nst("export", model, "-o", tmp_path / "m.onnx")
+    assert r.returncode == 0, r.stderr
+    net, factor = load_stylizer(model)
+    runner, f2 = load_stylizer(tmp_path / "m.onnx", threads=1)
+    assert factor == f2
+    x = torch.rand(1, 3, 45, 70)
+    a, b = stylize_tensor(net, x, factor), stylize_tensor(runner, x, f2)
+    assert a.shape == b.shape == x.shape
+    assert (a - b).abs().mean() < 1 / 255
+
+
+def test_odd_sizes_come_back_at_the_same_size(trained):
+    net, factor = load_stylizer(trained[0])
+    for w, h in ((37, 53), (1, 1), (5, 130)):
+        img = Image.fromarray(np.random.default_rng(0).integers(0, 255, (h, w, 3), dtype=np.uint8))
+        assert stylize_image(net, factor, img).size == (w, h)
+
+
+def test_apply_folder_one_output_per_readable_input(tmp_path, trained, photos):
+    src = tmp_path / "in"
+    shutil.copytree(photos, src)
+    (src / "broken.jpg").write_text("not an image")
+    r = nst("apply", trained[0], src, "-o", tmp_path / "out", "-q")
+    assert r.returncode == 0, r.stderr
+    readable = sorted(p.stem for p in src.rglob("p*.png"))
+    assert sorted(p.stem for p in (tmp_path / "out").iterdir()) == readable
+    warnings = [line for line in r.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "skipped 1 unreadable" in warnings[0] and "broken.jpg" in warnings[0]
+    for p in (tmp_path / "out").iterdir():
+        with Image.open(p) as im, Image.open(next(src.rglob(p.name))) as orig:
+            assert im.size == orig.size
+
+
+def test_apply_single_file_with_onnx_and_size(tmp_path, trained, photos):
+    assert nst("export", trained[0], "-o", tmp_path / "m.onnx").returncode == 0
+    r = nst("apply", tmp_path / "m.onnx", photos / "p0.png", "-o", tmp_path / "o.jpg", "--size", "50")
+    assert r.returncode == 0, r.stderr
+    with Image.open(tmp_path / "o.jpg") as im:
+        assert im.format == "JPEG" and im.size == (50, 42)
+
+
+def test_train_warns_once_about_unreadable_photos(tmp_path, photos, style):
+    data = tmp_path / "data"
+    shutil.copytree(photos, data)
+    (data / "bad1.jpg").write_text("x")
+    (data / "sub" / "bad2.png").write_bytes(b"")
+    r = nst("train", style, "--data", data, "-o", tmp_path / "m.safetensors", "--size", "32", "--steps", "2",
+            "--batch-size", "1", "--channels", "8", "16", "--residual-blocks", "1", "-q")
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "skipped 2 unreadable" in lines[0], r.stderr
+    assert load_model(tmp_path / "m.safetensors")[1].steps == 2
+
+
+def _bad_files(d: Path, trained_model: Path) -> dict[str, Path]:
+    (d / "empty").mkdir()
+    (d / "junk").mkdir()
+    (d / "junk" / "a.jpg").write_text("no")
+    (d / "junk" / "b.png").write_bytes(b"")
+    (d / "corrupt.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}garbage")
+    (d / "text.safetensors").write_text("hello")
+    # Right format, wrong architecture: a bigger network's tensors under the small config's metadata.
+    net = TransformerNet(NetConfig((8, 16, 32), 1, "conv", 3, 2))
+    save_model(d / "wrongarch.safetensors", net, ModelInfo(SMALL))
+    import onnx
+    from onnx import TensorProto, helper
+
+    g = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 10])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), d / "other.onnx")
+    return {"d": d}
+
+
+BAD = {
+    "corrupt model": (["apply", "{d}/corrupt.safetensors", "{photo}", "-o", "{d}/out.png"], "not a readable safetensors"),
+    "text model": (["apply", "{d}/text.safetensors", "{photo}", "-o", "{d}/out.png"], "not a readable safetensors"),
+    "wrong architecture": (["apply", "{d}/wrongarch.safetensors", "{photo}", "-o", "{d}/out.png"],
+                           "do not match the architecture"),
+    "foreign onnx": (["apply", "{d}/other.onnx", "{photo}", "-o", "{d}/out.png"], "expected one float (N, 3, H, W)"),
+    "export corrupt": (["export", "{d}/corrupt.safetensors", "-o", "{d}/out.onnx"], "not a readable safetensors"),
+    "export bad name": (["export", "{model}", "-o", "{d}/out.txt"], "must end in .onnx"),
+    "apply missing input": (["apply", "{model}", "{d}/nope.png", "-o", "{d}/out.png"], "no such file or folder"),
+    "apply output folder missing": (["apply", "{model}", "{photo}", "{photo}", "-o", "{d}/no/dir"], "does not exist"),
+    "apply unreadable only": (["apply", "{model}", "{d}/junk", "-o", "{d}/outdir"], "none of the 2 input(s)"),
+    "train empty data": (["train", "{style}", "--data", "{d}/empty", "-o", "{d}/m.safetensors"], "no image files"),
+    "train unreadable data": (["train", "{style}", "--data", "{d}/junk", "-o", "{d}/m.safetensors"],
+                              "none of the 2 image files could be read"),
+    "train resume without checkpoint": (["train", "{style}", "--data", "{photos}", "-o", "{d}/m.safetensors",
+                                         "--resume"], "--resume: no checkpoint"),
+    "train bad output name": (["train", "{style}", "--data", "{photos}", "-o", "{d}/m.pt"], "must end in .safetensors"),
+    "train missing output folder": (["train", "{style}", "--data", "{photos}", "-o", "{d}/no/m.safetensors"],
+                                    "does not exist"),
+    "train bad style": (["train", "{d}/junk/a.jpg", "--data", "{photos}", "-o", "{d}/m.safetensors"],
+                        "not a recognised image file"),
+    "train zero steps": (["train", "{style}", "--data", "{photos}", "-o", "{d}/m.safetensors", "--steps", "0"],
+                         "--steps must be a positive integer"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_input_one_line_exit_2_nothing_written(tmp_path, trained, photos, style, case):
+    _bad_files(tmp_path, trained[0])
+    argv, message = BAD[case]
+    fmt = {"d": tmp_path, "model": trained[0], "photo": photos / "p0.png", "photos": photos, "style": style}
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
+    r = nst(*[a.format(**fmt) for a in argv])
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in r.stderr, r.stderr
+    after = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
+    assert after == before  # nothing written, nothing changed
+
+
+def test_ctrl_c_leaves_usable_model_and_checkpoint(tmp_path, photos, style):
+    import signal
+    import time
+
+    out = tmp_path / "m.safetensors"
+    proc = subprocess.Popen(
+        [*NST, "train", str(style), "--data", str(photos), "-o", str(out), "--size", "32", "--batch-size", "1",
+         "--steps", "100000", "--checkpoint-every", "1", "--channels", "8", "16", "--residual-blocks", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.time() + 300
+    while not checkpoint_path(out).is_file():
+        assert time.time() < deadline and proc.poll() is None, "no checkpoint written"
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "continue with --resume" in err
+    steps = load_model(out)[1].steps
+    assert steps >= 1 and load_checkpoint(checkpoint_path(out))[2].steps == steps
