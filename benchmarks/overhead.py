@@ -3,7 +3,7 @@
 One nst L-BFGS iteration (losses, Gram matrices, optimizer step, clamp,
 best-image bookkeeping) against one bare forward+backward pass of the same
 truncated VGG-19 on the same input (the gradient of the sum of the same
-layers' activations), the two interleaved step by step so machine load hits
+layers' activations; same memory format), the two interleaved step by step so machine load hits
 both alike.
 
     python benchmarks/overhead.py [--size 512] [--iterations 10]
@@ -42,7 +42,7 @@ def main() -> None:
 
     def bare() -> float:
         t0 = time.perf_counter()
-        feats = st.net(bare_x, st.layers)
+        feats = st.net(bare_x.contiguous(memory_format=st.memory_format), st.layers)
         sum(f.sum() for f in feats.values()).backward()
         bare_x.grad = None
         return time.perf_counter() - t0
