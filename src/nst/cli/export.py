@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from ..errors import NSTError
+from ..images import check_output_path
 from ..feedforward.export import export_onnx
 from ..feedforward.modelfile import load_model
 
@@ -27,14 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    out = Path(args.output)
-    if out.suffix.lower() != ".onnx":
-        raise NSTError(f"{out}: ONNX file name must end in .onnx")
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise NSTError(f"{out}: output folder {parent} does not exist")
-    if out.is_dir():
-        raise NSTError(f"{out}: is a directory, expected an .onnx file name")
+    out = check_output_path(args.output, [args.model], extensions=(".onnx",), option="-o")
     net, info = load_model(args.model)
     export_onnx(net, info, out)
     if not args.quiet:

@@ -20,7 +20,7 @@ import torch
 
 from ..device import pick_device
 from ..errors import NSTError
-from ..images import fit_long_side, load_image, pil_to_tensor, resize
+from ..images import check_output_path, fit_long_side, load_image, pil_to_tensor, resize
 from .data import find_images, load_photos, random_batch
 from .loss import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, PerceptualLoss
 from .modelfile import ModelInfo, load_checkpoint, save_checkpoint, save_model
@@ -105,26 +105,6 @@ def checkpoint_path(model_path: str | os.PathLike) -> Path:
     return p.with_name(p.name[: -len(p.suffix)] + CHECKPOINT_SUFFIX if p.suffix else p.name + CHECKPOINT_SUFFIX)
 
 
-def check_model_output(path: str | os.PathLike, inputs: list[str | os.PathLike]) -> Path:
-    """Validate ``-o MODEL`` before work: ``.safetensors`` name in an existing folder, not an input.
-
-    Raises:
-        NSTError: wrong extension, missing folder, a directory, or an input file.
-    """
-    p = Path(path)
-    if p.suffix.lower() != ".safetensors":
-        raise NSTError(f"{p}: model file name must end in .safetensors")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise NSTError(f"{p}: output folder {parent} does not exist")
-    if p.is_dir():
-        raise NSTError(f"{p}: is a directory, expected a model file name")
-    for q in map(Path, inputs):
-        if q.exists() and p.exists() and os.path.samefile(p, q):
-            raise NSTError(f"{p}: output would overwrite the input file {q}")
-    return p
-
-
 def train(
     style_path: str | os.PathLike,
     data: str | os.PathLike,
@@ -152,7 +132,7 @@ def train(
             ``resume`` without a readable checkpoint, bad output path.
     """
     opts.validate()
-    out = check_model_output(output, [style_path])
+    out = check_output_path(output, [style_path], extensions=(".safetensors",), option="-o")
     ckpt = checkpoint_path(out)
     style_img = load_image(style_path)
     files = find_images(data)
