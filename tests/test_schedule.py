@@ -1,5 +1,7 @@
 """Coarse-to-fine schedule, early stopping, and memory-aware L-BFGS history."""
 
+import os
+
 import pytest
 import torch
 
@@ -7,7 +9,7 @@ from nst import NSTError, StyleTransfer
 from nst.api import run_transfer, upsample
 from nst.options import TransferOptions
 from nst.schedule import Scale, default_iterations, make_schedule, scale_sizes
-from nst.transfer import converged, lbfgs_history
+from nst.transfer import converged, lbfgs_history, memory_budget
 
 
 def test_scale_sizes():
@@ -115,6 +117,16 @@ def test_memory_plan_checkpoints_only_when_needed(vgg19):
     assert st.plan_memory(384, 512, 8 << 30) == 0
     assert st.plan_memory(1536, 2048, 4 << 30) >= 1
     assert st.plan_memory(1536, 2048, 1 << 20) == 5  # nothing fits: best effort
+    # The default budget on a 24 GiB machine (8 GiB) at 2048 px: 2 blocks, whose
+    # measured peak (5.7 GiB after 3 iterations, benchmarks/memory.py) keeps the run under 8 GB.
+    assert st.plan_memory(1536, 2048, 8 << 30) == 2
+    assert st.plan_memory(1086, 1448, 8 << 30) == 0
+
+
+def test_default_memory_budget_is_a_third_of_ram():
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    assert memory_budget(torch.device("cpu")) == ram // 3
+    assert memory_budget(torch.device("cpu"), 1.5) == 3 << 29
 
 
 def test_mixed_precision_only_on_cuda():

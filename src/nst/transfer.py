@@ -29,6 +29,14 @@ DEFAULT_STYLE_WEIGHT = 10.0
 DEFAULT_TV_WEIGHT = 1.0
 DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
 LBFGS_HISTORY_BYTES = 1 << 30
+# Memory model of one iteration (StyleTransfer.plan_memory), fitted to the peak
+# RSS of 2048x1536 runs with 0, 1 and 2 checkpointed blocks (7.76, 6.65 and
+# 5.71 GiB after 3 iterations; benchmarks/memory.py): the interpreter, torch
+# and the weights, and the full-resolution maps alive at once while the
+# backward pass goes through block 1 (gradients of conv outputs, of ReLU, of
+# the Gram matrix, their sum) -- 4.5 maps fitted, 6 planned for a margin.
+PROCESS_BYTES = 600 << 20
+PEAK_TRANSIENT_MAPS = 6
 # Layers whose style targets come from the fine-texture style image (--style-fine).
 FINE_LAYERS = ("relu1_1", "relu2_1")
 
@@ -168,12 +176,18 @@ def preferred_memory_format(device: torch.device) -> torch.memory_format:
 
 
 def memory_budget(device: torch.device, max_memory_gb: float | None = None) -> int:
-    """Bytes the loop may use: ``max_memory_gb`` if given, else 75% of the device's memory."""
+    """Bytes a run may use (``--max-memory``): ``max_memory_gb`` GiB if given.
+
+    Default: a third of the machine's physical memory on the CPU (8 GiB on a
+    24 GiB machine), so a high-resolution run leaves room for everything else
+    the user runs; 75% of the device's memory on CUDA, where nothing else
+    competes.
+    """
     if max_memory_gb is not None:
         return int(max_memory_gb * (1 << 30))
     if device.type == "cuda":
         return int(0.75 * torch.cuda.get_device_properties(device).total_memory)
-    return int(0.75 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 3
 
 
 def converged(losses: Sequence[float], tol: float, window: int) -> bool:
@@ -250,13 +264,17 @@ class StyleTransfer:
     def plan_memory(self, height: int, width: int, budget_bytes: int) -> int:
         """Choose how many VGG blocks to checkpoint so one iteration fits ``budget_bytes``.
 
-        Counts the activations kept for backward (:meth:`VGG.activation_bytes`),
-        twice the largest activation for the backward pass itself, and the
-        L-BFGS history. Sets and returns ``checkpoint_blocks`` (0 when it fits
-        without; 5 when nothing fits, as the best effort).
+        The estimate of the peak is the activations kept for backward
+        (:meth:`VGG.activation_bytes`), plus :data:`PEAK_TRANSIENT_MAPS`
+        full-resolution 64-channel float32 maps for the backward pass, the
+        L-BFGS history and :data:`PROCESS_BYTES`. Calibrated against the peak
+        RSS of ``--size 2048`` runs (``benchmarks/memory.py``). Sets and returns
+        ``checkpoint_blocks`` (0 when it fits without; 5 when nothing fits, as
+        the best effort).
         """
         numel = 3 * height * width
-        fixed = 2 * 4 * numel * lbfgs_history(numel) + 2 * 4 * 64 * height * width
+        fixed = (PROCESS_BYTES + 2 * 4 * numel * lbfgs_history(numel)
+                 + PEAK_TRANSIENT_MAPS * 4 * 64 * height * width)
         for k in range(6):
             if self.net.activation_bytes(height, width, self.layers, k) + fixed <= budget_bytes:
                 break

@@ -76,7 +76,7 @@ def add_transfer_options(p: argparse.ArgumentParser, defaults: TransferOptions =
     g.add_argument("--device", default=None, help="cpu, cuda, cuda:N, mps (default: best available)")
     g.add_argument("--max-memory", type=float, default=None, metavar="GB",
                    help="memory budget; above it the first VGG blocks are recomputed in the backward pass "
-                        "(gradient checkpointing) (default: 75%% of the machine's or GPU's memory)")
+                        "(gradient checkpointing) (default: a third of RAM; 75%% of a GPU's memory)")
     add_output_options(p)
 
 

@@ -34,7 +34,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--pooling", choices=("max", "avg"), default=D.pooling, help="pooling layers")
     g.add_argument("--device", default=None, help="cpu, cuda, cuda:N, mps (default: best available)")
     g.add_argument("--max-memory", type=float, default=None, metavar="GB",
-                   help="memory budget for gradient checkpointing (default: 75%% of the device's memory)")
+                   help="memory budget for gradient checkpointing (default: a third of RAM; 75%% of a GPU's memory)")
     add_output_options(p)
 
 
