@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import struct
-import subprocess
-import sys
-import time
 import zlib
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-NST = [sys.executable, "-m", "nst"]
-
-
-def nst(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([*NST, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=timeout)
-
+from conftest import interrupt_nst, nst
 
 @pytest.fixture()
 def images(tmp_path: Path) -> dict[str, Path]:
@@ -147,21 +137,12 @@ def test_bad_input_one_line_exit_2_nothing_written(images, case):
 def test_ctrl_c_writes_best_image_so_far(images):
     d = images["dir"]
     out = d / "interrupted.png"
-    proc = subprocess.Popen(
-        [*NST, "transfer", str(images["content"]), str(images["style"]), "-o", str(out), "--size", "48",
-         "--iterations", "100000", "--tol", "0", "--save-every", "1", "--save-dir", str(d / "steps")],
-        stdout=subprocess.DEVNULL, stderr=(d / "stderr.txt").open("w"),  # a file: a full pipe cannot stall the child
-        # A shell's background job inherits SIGINT ignored; give the child the default back.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    deadline = time.time() + 120
-    while not (d / "steps").is_dir() or not any((d / "steps").iterdir()):
-        assert time.time() < deadline and proc.poll() is None, "no iteration finished"
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGINT)
-    proc.wait(timeout=60)
-    err = (d / "stderr.txt").read_text()
-    assert proc.returncode == 130, err
+    steps = d / "steps"
+    code, err = interrupt_nst(
+        ["transfer", images["content"], images["style"], "-o", out, "--size", "48",
+         "--iterations", "100000", "--tol", "0", "--save-every", "1", "--save-dir", steps],
+        ready=lambda: steps.is_dir() and any(steps.iterdir()), stderr=d / "stderr.txt")
+    assert code == 130, err
     assert "Traceback" not in err
     assert "wrote the best image so far" in err
     with Image.open(out) as im:

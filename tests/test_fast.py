@@ -14,10 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import bundled
+from conftest import NST, bundled
 from nst.cli import main
-
-NST = [sys.executable, "-m", "nst"]
 
 
 def need_extra():

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,13 +16,10 @@ from nst.feedforward.network import NetConfig, TransformerNet
 from nst.feedforward.stylize import load_stylizer, stylize_image, stylize_tensor
 from nst.feedforward.train import TrainOptions, checkpoint_path, train
 
-NST = [sys.executable, "-m", "nst"]
+from conftest import interrupt_nst, nst
+
 PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "photos"
 SMALL = NetConfig((8, 16), 1, "conv", 3, 2)  # tiny network for fast tests
-
-
-def nst(*args, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([*NST, *map(str, args)], capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
@@ -226,25 +221,12 @@ def test_bad_input_one_line_exit_2_nothing_written(tmp_path, trained, photos, st
 
 
 def test_ctrl_c_leaves_usable_model_and_checkpoint(tmp_path, photos, style):
-    import signal
-    import time
-
     out = tmp_path / "m.safetensors"
-    proc = subprocess.Popen(
-        [*NST, "train", str(style), "--data", str(photos), "-o", str(out), "--size", "32", "--batch-size", "1",
+    code, err = interrupt_nst(
+        ["train", style, "--data", photos, "-o", out, "--size", "32", "--batch-size", "1",
          "--steps", "100000", "--checkpoint-every", "1", "--channels", "8", "16", "--residual-blocks", "1"],
-        stdout=subprocess.DEVNULL, stderr=(tmp_path / "stderr.txt").open("w"),  # a file: a full pipe cannot stall it
-        # A shell's background job inherits SIGINT ignored; give the child the default back.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    deadline = time.time() + 300
-    while not checkpoint_path(out).is_file():
-        assert time.time() < deadline and proc.poll() is None, "no checkpoint written"
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGINT)
-    proc.wait(timeout=120)
-    err = (tmp_path / "stderr.txt").read_text()
-    assert proc.returncode == 130, err
+        ready=checkpoint_path(out).is_file, stderr=tmp_path / "stderr.txt", timeout=300)
+    assert code == 130, err
     assert "Traceback" not in err and "continue with --resume" in err
     steps = load_model(out)[1].steps
     assert steps >= 1 and load_checkpoint(checkpoint_path(out))[2].steps == steps
