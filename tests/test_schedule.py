@@ -8,7 +8,7 @@ import torch
 from nst import NSTError, StyleTransfer
 from nst.api import run_transfer, upsample
 from nst.options import TransferOptions
-from nst.schedule import Scale, default_iterations, make_schedule, scale_sizes
+from nst.schedule import Scale, default_iterations, default_max_iterations, make_schedule, scale_sizes
 from nst.transfer import converged, lbfgs_history, memory_budget
 
 
@@ -37,13 +37,15 @@ def test_iterations_give_each_scale_the_full_size_compute():
         make_schedule(512, 30, 128, 200, sizes=[1024])
 
 
-def test_default_iterations_fall_above_512():
+def test_default_iterations_and_cap_fall_above_512():
     assert [default_iterations(s) for s in (256, 512, 1024, 2048, 4096)] == [30, 30, 15, 10, 10]
-    big = make_schedule(2048, None, 128, 200)
-    assert big == [Scale(128, 200), Scale(256, 200), Scale(512, 160), Scale(1024, 40), Scale(2048, 10)]
+    assert [default_max_iterations(s) for s in (256, 512, 1024, 2048)] == [200, 200, 100, 50]
+    assert make_schedule(512, None, 128, None) == [Scale(128, 200), Scale(256, 120), Scale(512, 30)]
+    big = make_schedule(2048, None, 128, None)
+    assert big == [Scale(128, 50), Scale(256, 50), Scale(512, 50), Scale(1024, 40), Scale(2048, 10)]
     # Work in full-size iterations: the capped small scales cost little.
     cost = sum(sc.iterations * (sc.size / 2048) ** 2 for sc in big)
-    assert cost < 3.5 * 10
+    assert cost < 2.5 * 10
 
 
 def test_converged():

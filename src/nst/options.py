@@ -33,8 +33,9 @@ class TransferOptions:
     are resized so their long side is ``size * style_scale``. The run is
     coarse-to-fine (:mod:`nst.schedule`): from ``min_size`` (or the explicit
     ``scales``) up to ``size``, ``iterations`` at full size (None: 30 up to
-    512 px, fewer above) and more, up to ``max_iterations``, at smaller sizes; a scale ends early once the loss fell
-    by less than ``tol`` (relative) over ``window`` iterations. Weights are
+    512 px, fewer above) and more, up to ``max_iterations`` (None: 200 up to
+    512 px, fewer above), at smaller sizes; a scale ends early once the loss
+    fell by less than ``tol`` (relative) over ``window`` iterations. Weights are
     dimensionless multipliers of the (relative) losses, see :mod:`nst.losses`.
     ``init`` is ``content``, ``noise``, ``style`` or an image path.
     ``content_layers``/``style_layers`` map VGG layer names to weights.
@@ -54,7 +55,7 @@ class TransferOptions:
     iterations: int | None = None
     min_size: int = 128
     scales: list[int] | None = None
-    max_iterations: int = 200
+    max_iterations: int | None = None
     tol: float = 1e-3
     window: int = 10
     optimizer: str = "lbfgs"
@@ -108,7 +109,8 @@ class TransferOptions:
         if self.iterations is not None:
             positive("iterations", self.iterations, integer=True)
         positive("min_size", self.min_size, integer=True)
-        positive("max_iterations", self.max_iterations, integer=True)
+        if self.max_iterations is not None:
+            positive("max_iterations", self.max_iterations, integer=True)
         positive("window", self.window, integer=True)
         nonneg("tol", self.tol)
         if self.max_memory is not None:

@@ -36,7 +36,8 @@ def add_transfer_options(p: argparse.ArgumentParser, defaults: TransferOptions =
                    help="long side of the first, smallest scale; sizes double up to --size; >= --size means single-scale")
     g.add_argument("--scales", type=int, nargs="+", metavar="SIZE", default=None,
                    help="explicit ascending long sides of the scales (overrides --min-size); e.g. --scales 512 for single-scale")
-    g.add_argument("--max-iterations", type=int, default=defaults.max_iterations, help="iteration cap per scale")
+    g.add_argument("--max-iterations", type=int, default=defaults.max_iterations,
+                   help="iteration cap per smaller scale (default: 200 up to 512 px, 200*512/size above)")
     g.add_argument("--tol", type=float, default=defaults.tol,
                    help="end a scale early when the loss fell by less than this fraction over --window iterations (0: never)")
     g.add_argument("--window", type=int, default=defaults.window, help="iterations over which --tol is measured")
