@@ -60,12 +60,12 @@ def test_contact_sheet_layout():
 def test_transfer_pictures_and_metadata_round_trip(images):
     d = images["dir"]
     out = d / "out.png"
-    r = nst("transfer", images["content"], images["style"], "-o", out, "--size", "48", "--scales", "32", "--iterations", "3",
-            "--seed", "7", "--style-weight", "20", "--save-every", "2", "--gif", d / "p.gif", "--plot", d / "l.png",
-            "--sheet", d / "s.jpg", "-q")
+    r = nst("transfer", images["content"], images["style"], "-o", out, "--size", "48", "--scales", "32",
+            "--iterations", "3", "--max-iterations", "4", "--seed", "7", "--style-weight", "20", "--save-every", "2",
+            "--gif", d / "p.gif", "--plot", d / "l.png", "--sheet", d / "s.jpg", "-q")
     assert r.returncode == 0, r.stderr
     meta = read_metadata(out)
-    n = meta["result"]["iterations"]  # 4 at 32 px + 3 at 48 px
+    n = meta["result"]["iterations"]  # 4 at 32 px (3 x (48/32)^2, capped) + 3 at 48 px
     assert n == 7
     with Image.open(d / "p.gif") as gif:  # iterations 2, 4, 6, then the result
         assert gif.n_frames == n // 2 + 1 and gif.size == (48, 48)
