@@ -30,9 +30,10 @@ from nst.feedforward.modelfile import ModelInfo, save_model
 from nst.feedforward.network import NetConfig, TransformerNet, flops
 from nst.feedforward.stylize import load_stylizer, stylize_image
 from nst.images import load_image, resize
+from common import SHARED
 
 BAR_S = 0.5
-PHOTO = Path(__file__).resolve().parents[2] / "shared" / "images" / "content"
+PHOTO = SHARED / "content"
 
 
 def photo() -> "Image.Image":  # noqa: F821

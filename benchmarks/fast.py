@@ -32,9 +32,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+from common import add_pair_arguments
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "images"
 
 
 def sharpness(img) -> float:
@@ -45,8 +44,7 @@ def sharpness(img) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--content", type=Path, default=SHARED / "content" / "tubingen.jpg")
-    ap.add_argument("--style", type=Path, default=SHARED / "style" / "vangogh_starry_night.jpg")
+    add_pair_arguments(ap)
     ap.add_argument("--runs", type=int, default=5, help="timed calls of each")
     ap.add_argument("--work-sizes", type=int, nargs="+", default=[384, 0, 768],
                     help="nst --work-size values to time; the first is the one the bar applies to")

@@ -14,12 +14,11 @@ from __future__ import annotations
 import argparse
 import resource
 import time
-from pathlib import Path
 
 from nst.api import run_transfer
 from nst.options import TransferOptions
+from common import CONTENT, STYLE
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "images"
 
 
 def main() -> None:
@@ -36,7 +35,7 @@ def main() -> None:
     real = T.StyleTransfer.plan_memory
     T.StyleTransfer.plan_memory = lambda self, *args: planned.append(real(self, *args)) or planned[-1]
     t0 = time.perf_counter()
-    run_transfer(SHARED / "content" / "tubingen.jpg", [SHARED / "style" / "vangogh_starry_night.jpg"], opts, progress=False)
+    run_transfer(CONTENT, [STYLE], opts, progress=False)
     dt = time.perf_counter() - t0
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1 << 20)
     print(f"size {a.size}, {a.iterations} iterations, max_memory {a.max_memory}, checkpointed blocks {planned}: "

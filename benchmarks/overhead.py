@@ -16,24 +16,19 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
 
 import torch
 
 from nst.api import prepare_images
 from nst.images import load_image
 from nst.transfer import StyleTransfer
+from common import add_timing_arguments
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "images"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--content", type=Path, default=SHARED / "content" / "tubingen.jpg")
-    ap.add_argument("--style", type=Path, default=SHARED / "style" / "vangogh_starry_night.jpg")
-    ap.add_argument("--size", type=int, default=512)
-    ap.add_argument("--iterations", type=int, default=10)
-    ap.add_argument("--warmup", type=int, default=2)
+    add_timing_arguments(ap)
     a = ap.parse_args()
     c, s = prepare_images(load_image(a.content), [load_image(a.style)], a.size)
     st = StyleTransfer()

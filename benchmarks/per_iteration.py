@@ -19,9 +19,8 @@ import time
 from pathlib import Path
 
 import torch
+from common import add_timing_arguments
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "images"
 
 
 def time_both(content: Path, style: Path, size: int, iterations: int, warmup: int) -> tuple[list[float], list[float]]:
@@ -58,11 +57,7 @@ def time_both(content: Path, style: Path, size: int, iterations: int, warmup: in
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--content", type=Path, default=SHARED / "content" / "tubingen.jpg")
-    ap.add_argument("--style", type=Path, default=SHARED / "style" / "vangogh_starry_night.jpg")
-    ap.add_argument("--size", type=int, default=512)
-    ap.add_argument("--iterations", type=int, default=10)
-    ap.add_argument("--warmup", type=int, default=2)
+    add_timing_arguments(ap)
     a = ap.parse_args()
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, size {a.size}, "
           f"{a.iterations} timed iterations each, interleaved")

@@ -34,9 +34,8 @@ from nst.api import prepare_images, run_transfer
 from nst.images import load_image, pil_to_tensor, save_image, tensor_to_pil
 from nst.options import TransferOptions
 from nst.transfer import StyleTransfer
+from common import SHARED
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "images"
 OUT = Path(__file__).resolve().parent / "out"
 PAIRS = [
     ("tubingen.jpg", "vangogh_starry_night.jpg"),
