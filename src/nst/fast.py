@@ -27,7 +27,7 @@ from .api import as_list
 from .arbitrary import ArbitraryStylizer, check_model_spec, load_stylizer
 from .color import keep_colors
 from .errors import NSTError
-from .images import ImageLike, as_pil, fit_long_side, pil_to_tensor, resize, tensor_to_pil
+from .images import ImageLike, as_pil, fit_long_side, fit_short_side, pil_to_tensor, resize, tensor_to_pil
 from .transfer import normalize_blend
 
 DEFAULT_WORK_SIZE = 384
@@ -67,11 +67,7 @@ def working_size(size: tuple[int, int], work_size: int) -> tuple[int, int]:
 
 def shrink_short_side(img: Image.Image, side: int) -> Image.Image:
     """Scale ``img`` down (Lanczos, never up) so its short side is ``side``, keeping the aspect ratio."""
-    w, h = img.size
-    if min(w, h) <= side:
-        return img
-    s = side / min(w, h)
-    return resize(img, (max(side, round(w * s)), max(side, round(h * s))))
+    return img if min(img.size) <= side else resize(img, fit_short_side(img.size, side))
 
 
 def check_sizes(size: int | None, work_size: int) -> None:

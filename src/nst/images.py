@@ -89,6 +89,13 @@ def fit_long_side(size: tuple[int, int], long_side: int) -> tuple[int, int]:
     return max(1, round(w * s)), max(1, round(h * s))
 
 
+def fit_short_side(size: tuple[int, int], short_side: int) -> tuple[int, int]:
+    """Scale ``(width, height)`` so its short side is ``short_side``; no side below it."""
+    w, h = size
+    s = short_side / min(w, h)
+    return max(short_side, round(w * s)), max(short_side, round(h * s))
+
+
 def resize(img: Image.Image, size: tuple[int, int]) -> Image.Image:
     """Resize to ``(width, height)`` with Lanczos (antialiased) resampling."""
     if img.size == tuple(size):

@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 from ..errors import NSTError
 from ..feedforward.data import find_images
 from ..feedforward.stylize import load_stylizer, stylize_image
-from ..images import check_output_path, load_image, output_format, save_image
+from ..images import OUTPUT_FORMATS, check_output_path, load_image, output_format, save_image
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -63,7 +63,7 @@ def plan_outputs(inputs: list[str], output: str, fmt: str) -> list[tuple[Path, P
     if out.exists() and not out.is_dir():
         raise NSTError(f"{out}: is a file; with several inputs -o must be a folder")
     if not out.exists():
-        if out.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"):
+        if out.suffix.lower() in OUTPUT_FORMATS:
             raise NSTError(f"{out}: several inputs need an output folder, not a file name")
         parent = out.parent if str(out.parent) else Path(".")
         if not parent.is_dir():

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from ..errors import NSTError
-from ..images import load_image, resize
+from ..images import fit_short_side, load_image, resize
 
 EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif")
 
@@ -44,13 +44,6 @@ def find_images(folder: str | os.PathLike, what: str = "--data ") -> list[Path]:
     return files
 
 
-def short_side_to(img, size: int):
-    """Resize a PIL image so its short side is ``size`` (aspect ratio kept)."""
-    w, h = img.size
-    s = size / min(w, h)
-    return resize(img, (max(size, round(w * s)), max(size, round(h * s))))
-
-
 def load_photos(
     files: list[Path], size: int, progress: Callable[[int], None] | None = None
 ) -> tuple[list[torch.Tensor], list[Path]]:
@@ -64,7 +57,8 @@ def load_photos(
     images, bad = [], []
     for f in files:
         try:
-            img = short_side_to(load_image(f), size)
+            img = load_image(f)
+            img = resize(img, fit_short_side(img.size, size))
             images.append(torch.from_numpy(np.asarray(img).copy()).permute(2, 0, 1).contiguous())
         except NSTError:
             bad.append(f)
