@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from .errors import NSTError
+from .feedforward.export import cpu_session
 from .feedforward.stylize import crop_to, pad_to_multiple
 from .weights import sha256_file
 
@@ -136,18 +137,6 @@ def free_spatial_dims(model_bytes: bytes, names: tuple[str, str] = ("height", "w
     return model.SerializeToString()
 
 
-def _session(model: bytes | str, threads: int | None):
-    try:
-        import onnxruntime as ort
-    except ModuleNotFoundError:
-        raise NSTError(f"nst fast needs the optional extra: {EXTRA_HINT}") from None
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    if threads:
-        opts.intra_op_num_threads = threads
-    return ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
-
-
 class MagentaStylizer:
     """Ghiasi et al. 2017 arbitrary stylization, Magenta's pretrained int8 networks, onnxruntime on the CPU.
 
@@ -170,8 +159,9 @@ class MagentaStylizer:
     def __init__(self, threads: int | None = None, verify: bool = True):
         predict = magenta_file("predict", verify)
         transform = magenta_file("transform", verify)
-        self._predict = _session(str(predict), threads)
-        self._transform = _session(free_spatial_dims(transform.read_bytes()), threads)
+        self._predict = cpu_session(predict, threads, install_hint=EXTRA_HINT)
+        self._transform = cpu_session(free_spatial_dims(transform.read_bytes()), threads, label=str(transform),
+                                      install_hint=EXTRA_HINT)
         self._predict_input = self._predict.get_inputs()[0].name
         self._content_input, self._vector_input = (i.name for i in self._transform.get_inputs())
 

@@ -28,6 +28,36 @@ OPSET = 17
 INPUT, OUTPUT = "image", "stylized"
 
 
+def cpu_session(model: bytes | str | os.PathLike, threads: int | None = None, label: str | None = None,
+                install_hint: str = "pip install onnxruntime"):
+    """An onnxruntime ``InferenceSession`` on the CPU, quiet (errors only).
+
+    Args:
+        model: path of an ``.onnx`` file, or the serialized model as bytes.
+        threads: intra-op threads; ``None`` or 0 is onnxruntime's default (one per core).
+        label: how to name the model in errors (default: the path).
+        install_hint: the command the error gives when onnxruntime is missing.
+
+    Raises:
+        NSTError: onnxruntime is not installed, or the file is not a readable ONNX model.
+    """
+    try:
+        import onnxruntime as ort
+    except ModuleNotFoundError:
+        raise NSTError(f"onnxruntime is not installed: {install_hint}") from None
+
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    if threads:
+        opts.intra_op_num_threads = threads
+    source = model if isinstance(model, bytes) else str(model)
+    try:
+        return ort.InferenceSession(source, opts, providers=["CPUExecutionProvider"])
+    except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
+        name = label or source
+        raise NSTError(f"{name}: not a readable ONNX model ({str(e).splitlines()[0][:120]})") from None
+
+
 def export_onnx(net: TransformerNet, info: ModelInfo, path: str | os.PathLike) -> None:
     """Write ``net`` as an ONNX file with dynamic batch/height/width, atomically.
 
@@ -73,18 +103,10 @@ class OnnxStylizer:
     """
 
     def __init__(self, path: str | os.PathLike, threads: int = 0) -> None:
-        import onnxruntime as ort
-
         p = Path(path)
         if not p.is_file():
             raise NSTError(f"{p}: no such file" if not p.exists() else f"{p}: is not a file")
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(str(p), opts, providers=["CPUExecutionProvider"])
-        except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
-            raise NSTError(f"{p}: not a readable ONNX model ({str(e).splitlines()[0][:120]})") from None
+        self.session = cpu_session(p, threads)
         ins, outs = self.session.get_inputs(), self.session.get_outputs()
         ok = (len(ins) == 1 and len(outs) == 1 and ins[0].type == "tensor(float)" and len(ins[0].shape) == 4
               and ins[0].shape[1] == 3)
