@@ -59,6 +59,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--outer-kernel", type=int, default=N.outer_kernel, help="kernel of the first and last convolution")
     g.add_argument("--shuffle", type=int, choices=(1, 2, 4), default=N.shuffle,
                    help="pixel (un)shuffle factor at the ends (1: Johnson's full-resolution first/last layers)")
+    g.add_argument("--skips", action=argparse.BooleanOptionalAction, default=N.skips,
+                   help="add encoder features to the decoder at each resolution (U-Net skips)")
     p.set_defaults(func=run)
 
 
@@ -69,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
         content_layers=parse_layers(args.content_layers), style_layers=parse_layers(args.style_layers),
         style_size=args.style_size, checkpoint_every=args.checkpoint_every, seed=args.seed, device=args.device,
     )
-    config = NetConfig(tuple(args.channels), args.residual_blocks, args.residual, args.outer_kernel, args.shuffle)
+    config = NetConfig(tuple(args.channels), args.residual_blocks, args.residual, args.outer_kernel, args.shuffle,
+                       args.skips)
     bars: dict[str, tqdm] = {}
 
     # No bar while the photos are decoded: a data folder with no readable image must print one error line only.

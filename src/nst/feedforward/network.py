@@ -51,6 +51,10 @@ class NetConfig:
             channels, rearranged back to full resolution (``PixelShuffle``,
             the sub-pixel convolution of Shi et al. 2016). 1 is Johnson's
             network; 2 moves every convolution off the full-resolution grid.
+        skips: add each encoder level's output to the decoder's output at the
+            same resolution (additive U-Net skips, Ronneberger et al. 2015), so
+            detail need not squeeze through the lowest resolution. Costs one
+            addition per level. Files written before this field load with ``False``.
     """
 
     channels: tuple[int, ...] = (16, 32, 64)
@@ -58,6 +62,7 @@ class NetConfig:
     residual: str = "conv"
     outer_kernel: int = 5
     shuffle: int = 2
+    skips: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
@@ -94,6 +99,8 @@ class NetConfig:
             NSTError: unknown or missing keys, wrong types or values.
         """
         names = {f.name for f in fields(cls)}
+        if isinstance(d, dict) and "skips" not in d:
+            d = {**d, "skips": False}  # model files from before the field existed
         if not isinstance(d, dict) or set(d) != names:
             got = sorted(d) if isinstance(d, dict) else type(d).__name__
             raise NSTError(f"network config must have keys {sorted(names)}, got {got}")
@@ -104,9 +111,16 @@ class NetConfig:
                 residual=str(d["residual"]),
                 outer_kernel=int(d["outer_kernel"]),
                 shuffle=int(d["shuffle"]),
+                skips=_bool(d["skips"]),
             )
         except (TypeError, ValueError) as e:
             raise NSTError(f"network config has a bad value ({e})") from None
+
+
+def _bool(v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise TypeError(f"skips must be true or false, got {v!r}")
+    return v
 
 
 class ConvNormReLU(nn.Sequential):
@@ -200,7 +214,18 @@ class TransformerNet(nn.Module):
         self.output = nn.Sequential(*out, nn.PixelShuffle(s)) if s > 1 else nn.Sequential(*out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.output(self.decoder(self.residuals(self.encoder(x))))
+        if self.config.skips:
+            levels = []
+            for layer in self.encoder:
+                x = layer(x)
+                if isinstance(layer, ConvNormReLU):
+                    levels.append(x)
+            y = self.residuals(x)
+            for layer, skip in zip(self.decoder, reversed(levels[:-1])):
+                y = layer(y) + skip
+        else:
+            y = self.decoder(self.residuals(self.encoder(x)))
+        y = self.output(y)
         return y if self.training else y.clamp(0.0, 1.0)
 
 
