@@ -11,6 +11,8 @@ import pytest
 import torch
 from PIL import Image
 
+from nst.errors import NSTError
+from nst.feedforward.export import export_onnx
 from nst.feedforward.modelfile import ModelInfo, load_checkpoint, load_model, save_checkpoint, save_model
 from nst.feedforward.network import NetConfig, TransformerNet
 from nst.feedforward.stylize import load_stylizer, stylize_image, stylize_tensor
@@ -63,7 +65,7 @@ def test_training_lowers_the_loss(trained):
 
 def test_model_file_round_trips_bit_exactly(tmp_path):
     torch.manual_seed(1)
-    for cfg in (SMALL, NetConfig((8, 16, 32), 2, "separable", 5, 1)):
+    for cfg in (SMALL, NetConfig((8, 16, 32), 2, "separable", 5, 1), NetConfig((8, 16, 32), 1, "conv", 3, 2, True)):
         net = TransformerNet(cfg)
         info = ModelInfo(cfg, style="starry", steps=7, training={"size": 64, "lr": 0.001})
         save_model(tmp_path / "a.safetensors", net, info)
@@ -115,6 +117,21 @@ def test_onnx_matches_pytorch(tmp_path, trained):
     a, b = stylize_tensor(net, x, factor), stylize_tensor(runner, x, f2)
     assert a.shape == b.shape == x.shape
     assert (a - b).abs().mean() < 1 / 255
+
+
+def test_skips_network_exports_to_onnx_and_old_configs_load_without_skips(tmp_path):
+    torch.manual_seed(2)
+    cfg = NetConfig((8, 16, 32), 1, "conv", 3, 2, skips=True)
+    net = TransformerNet(cfg).eval()
+    export_onnx(net, ModelInfo(cfg), tmp_path / "s.onnx")
+    runner, factor = load_stylizer(tmp_path / "s.onnx", threads=1)
+    assert factor == 8 and runner.config == cfg
+    x = torch.rand(1, 3, 40, 56)
+    assert (stylize_tensor(net, x, factor) - stylize_tensor(runner, x, factor)).abs().mean() < 1 / 255
+    old = {k: v for k, v in NetConfig().to_dict().items() if k != "skips"}  # a model file from before the field
+    assert NetConfig.from_dict(old) == NetConfig(skips=False)
+    with pytest.raises(NSTError, match="skips must be true or false"):
+        NetConfig.from_dict({**old, "skips": "yes"})
 
 
 def test_odd_sizes_come_back_at_the_same_size(trained):

@@ -62,7 +62,7 @@ class NetConfig:
     residual: str = "conv"
     outer_kernel: int = 5
     shuffle: int = 2
-    skips: bool = False
+    skips: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
