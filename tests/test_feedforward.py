@@ -65,7 +65,7 @@ def test_training_lowers_the_loss(trained):
 
 def test_model_file_round_trips_bit_exactly(tmp_path):
     torch.manual_seed(1)
-    for cfg in (SMALL, NetConfig((8, 16, 32), 2, "separable", 5, 1), NetConfig((8, 16, 32), 1, "conv", 3, 2, True)):
+    for cfg in (SMALL, NetConfig((8, 16, 32), 2, "separable", 5, 1, skips=False)):  # SMALL has skips (default)
         net = TransformerNet(cfg)
         info = ModelInfo(cfg, style="starry", steps=7, training={"size": 64, "lr": 0.001})
         save_model(tmp_path / "a.safetensors", net, info)

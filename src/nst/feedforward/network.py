@@ -58,7 +58,8 @@ class NetConfig:
         skips: add each encoder level's output to the decoder's output at the
             same resolution (additive U-Net skips, Ronneberger et al. 2015), so
             detail need not squeeze through the lowest resolution. Costs one
-            addition per level. Files written before this field load with ``False``.
+            addition per level. On by default; files written before this field
+            load with ``False``.
     """
 
     channels: tuple[int, ...] = (16, 32, 64)
