@@ -422,9 +422,10 @@ class StyleTransfer:
         as in Gatys et al.'s reference implementations. When an evaluated loss
         exceeds :data:`LBFGS_RESTART_FACTOR` times the best so far, the image
         goes back to the best iterate and L-BFGS restarts with an empty
-        history. The image is clamped to [0, 1] after each step (for L-BFGS too: unclamped, it drifts out of
-        range and the clamped result scores worse than its loss promised). Ctrl-C ends the loop early and returns the
-        best image so far with ``interrupted=True``.
+        history. The image is clamped to [0, 1] after each step (for L-BFGS
+        too: unclamped, it drifts out of range and the clamped result scores
+        worse than its loss promised). Ctrl-C ends the loop early and returns
+        the best image so far with ``interrupted=True``.
 
         Raises:
             NSTError: unknown optimizer or non-positive iteration count.
