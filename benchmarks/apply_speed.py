@@ -28,7 +28,7 @@ import torch
 from nst.feedforward.export import export_onnx
 from nst.feedforward.modelfile import ModelInfo, save_model
 from nst.feedforward.network import NetConfig, TransformerNet, flops
-from nst.feedforward.stylize import load_stylizer, stylize_image
+from nst.feedforward.stylize import load_runner, stylize_image
 from nst.images import load_image, resize
 from common import SHARED
 
@@ -82,7 +82,7 @@ def main() -> None:
         export_onnx(net, info, onnx_path)
         outs = {}
         for name, path in (("torch", model), ("onnx", onnx_path)):
-            stylizer, factor = load_stylizer(path, threads=args.threads)
+            stylizer, factor = load_runner(path, threads=args.threads)
             outs[name] = np.asarray(stylize_image(stylizer, factor, img), dtype=np.float64)
             wall, cpu = time_it(lambda: stylize_image(stylizer, factor, img), args.repeat, args.threads)
             print(f"{name:5s}: median {wall:.3f} s/image wall ({wall / BAR_S:.2f}x the {BAR_S} s bar), "

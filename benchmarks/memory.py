@@ -15,7 +15,7 @@ import argparse
 import resource
 import time
 
-from nst.api import run_transfer
+from nst.coarse_to_fine import run_coarse_to_fine
 from nst.options import TransferOptions
 from common import CONTENT, STYLE
 
@@ -35,7 +35,7 @@ def main() -> None:
     real = T.StyleTransfer.plan_memory
     T.StyleTransfer.plan_memory = lambda self, *args: planned.append(real(self, *args)) or planned[-1]
     t0 = time.perf_counter()
-    run_transfer(CONTENT, [STYLE], opts, progress=False)
+    run_coarse_to_fine(CONTENT, [STYLE], opts, progress=False)
     dt = time.perf_counter() - t0
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1 << 20)
     print(f"size {a.size}, {a.iterations} iterations, max_memory {a.max_memory}, checkpointed blocks {planned}: "

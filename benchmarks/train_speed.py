@@ -16,8 +16,9 @@ import time
 
 import torch
 
-from nst.feedforward.loss import PerceptualLoss
+from nst.criterion import Criterion
 from nst.feedforward.network import NetConfig, TransformerNet
+from nst.feedforward.train import TrainOptions
 
 
 def main() -> None:
@@ -30,12 +31,14 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     net = TransformerNet(NetConfig()).train()
-    loss_fn = PerceptualLoss(torch.rand(1, 3, 2 * args.size, 2 * args.size))
+    opts = TrainOptions()
+    loss_fn = Criterion(content_layers=opts.content_layers, style_layers=opts.style_layers)
+    loss_fn.set_style([torch.rand(1, 3, 2 * args.size, 2 * args.size)])
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
 
     def step() -> None:
         x = torch.rand(args.batch_size, 3, args.size, args.size)
-        loss = loss_fn(net(x), x)["total"]
+        loss = loss_fn(net(x), content=x)["total"]
         opt.zero_grad()
         loss.backward()
         opt.step()

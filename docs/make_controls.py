@@ -23,7 +23,8 @@ from nst import losses as L
 from nst.color import rgb_to_yiq
 from nst.images import fit_long_side, load_image, pil_to_tensor, resize, save_image
 from nst.masks import mask_tensor
-from nst.transfer import StyleTransfer, layer_mask
+from nst.criterion import layer_mask
+from nst.transfer import StyleTransfer
 
 DOCS = Path(__file__).resolve().parent
 SHARED = DOCS.parent.parent / "shared" / "images"
@@ -70,8 +71,8 @@ def region_distances(img: Image.Image, styles: list[Path], masks: list[Image.Ima
     x = pil_to_tensor(img)
     size = img.size
     with torch.no_grad():
-        fx = st.features(x, layers)
-        fs = [st.features(pil_to_tensor(resize(s := load_image(p), fit_long_side(s.size, SIZE))), layers)
+        fx = st.criterion.features(x, layers)
+        fs = [st.criterion.features(pil_to_tensor(resize(s := load_image(p), fit_long_side(s.size, SIZE))), layers)
               for p in styles]
         d = [[0.0] * len(styles) for _ in masks]
         for n in layers:
@@ -79,7 +80,7 @@ def region_distances(img: Image.Image, styles: list[Path], masks: list[Image.Ima
                 g = L.guided_gram_matrix(fx[n], layer_mask(mask_tensor(m, size), fx[n].shape[-2:]))
                 for s, f in enumerate(fs):
                     a = L.gram_matrix(f[n])
-                    d[r][s] += st.style_layers[n] * float(L.style_loss(g, a, L.relative_scale(a)))
+                    d[r][s] += st.style_layers[n] * float(L.style_loss(g, a, L.inverse_energy(a)))
     return d
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from PIL import Image
 from skimage import data
 
-from nst.feedforward.stylize import load_stylizer, stylize_image
+from nst.feedforward.stylize import load_runner, stylize_image
 from nst.images import fit_long_side, resize, save_image
 
 DOCS = Path(__file__).resolve().parent
@@ -29,7 +29,7 @@ PHOTOS = ("astronaut", "chelsea", "coffee")
 def main() -> None:
     if len(sys.argv) != 2:
         sys.exit(__doc__)
-    stylizer, factor = load_stylizer(sys.argv[1])
+    stylizer, factor = load_runner(sys.argv[1])
     tiles = []
     for name in PHOTOS:
         photo = Image.fromarray(getattr(data, name)()).convert("RGB")

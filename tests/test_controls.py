@@ -10,11 +10,11 @@ from PIL import Image
 
 from nst import NSTError, StyleTransfer, stylize
 from nst import losses as L
-from nst.api import prepare_images
+from nst.coarse_to_fine import prepare_images
 from nst.color import keep_colors, match_color, match_luminance, rgb_to_yiq
 from nst.images import load_image, pil_to_tensor
 from nst.masks import load_masks, mask_tensor
-from nst.transfer import layer_mask
+from nst.criterion import layer_mask
 
 from conftest import bundled
 from test_losses import _descends
@@ -145,15 +145,15 @@ def test_two_masks_each_region_takes_its_own_style(astronaut, ihc):
     def distances(x: torch.Tensor) -> list[list[float]]:
         """d[r][s]: relative Gram distance of region r of x to style s, summed over layers."""
         with torch.no_grad():
-            fx = st.features(x, list(st.style_layers))
-            fs = [st.features(s, list(st.style_layers)) for s in styles]
+            fx = st.criterion.features(x, list(st.style_layers))
+            fs = [st.criterion.features(s, list(st.style_layers)) for s in styles]
             d = [[0.0, 0.0], [0.0, 0.0]]
             for n in st.style_layers:
                 for r, m in enumerate(masks):
                     g = L.guided_gram_matrix(fx[n], layer_mask(m, fx[n].shape[-2:]))
                     for s in range(2):
                         a = L.gram_matrix(fs[s][n])
-                        d[r][s] += float(L.style_loss(g, a, L.relative_scale(a)))
+                        d[r][s] += float(L.style_loss(g, a, L.inverse_energy(a)))
         return d
 
     d0, d = distances(content), distances(result.image)
@@ -172,7 +172,7 @@ def test_mask_errors(astronaut):
     with pytest.raises(NSTError, match="all black"):
         load_masks([Image.new("L", (100, 100), 0)], content.size, 1)
     assert len(load_masks([Image.new("L", (1005, 1000), 255)], content.size, 1)) == 1  # 1% tolerance
-    with pytest.raises(NSTError, match="--style-loss 'foo'"):
+    with pytest.raises(NSTError, match="style_loss: 'foo' is not one of"):
         StyleTransfer(style_loss="foo")
 
 
@@ -181,7 +181,7 @@ def test_new_options_through_stylize(astronaut, ihc):
                   masks=halves((512, 512)), style_loss="wasserstein", preserve_color="histogram",
                   style_fine=bundled("coffee.png"))
     assert out.size == (32, 32)
-    with pytest.raises(NSTError, match="--preserve-color 'grey'"):
+    with pytest.raises(NSTError, match="preserve_color: 'grey' is not one of"):
         stylize(astronaut, ihc, size=32, preserve_color="grey")
     with pytest.raises(NSTError, match="got 1 mask"):
         stylize(astronaut, [ihc, ihc], size=32, masks=halves((512, 512))[:1])

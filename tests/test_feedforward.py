@@ -15,7 +15,7 @@ from nst.errors import NSTError
 from nst.feedforward.export import export_onnx
 from nst.feedforward.modelfile import ModelInfo, load_checkpoint, load_model, save_checkpoint, save_model
 from nst.feedforward.network import NetConfig, TransformerNet
-from nst.feedforward.stylize import load_stylizer, stylize_image, stylize_tensor
+from nst.feedforward.stylize import load_runner, stylize_image, stylize_tensor
 from nst.feedforward.train import TrainOptions, checkpoint_path, train
 
 from conftest import interrupt_nst, nst
@@ -110,8 +110,8 @@ def test_onnx_matches_pytorch(tmp_path, trained):
     model, _ = trained
     r = nst("export", model, "-o", tmp_path / "m.onnx")
     assert r.returncode == 0, r.stderr
-    net, factor = load_stylizer(model)
-    runner, f2 = load_stylizer(tmp_path / "m.onnx", threads=1)
+    net, factor = load_runner(model)
+    runner, f2 = load_runner(tmp_path / "m.onnx", threads=1)
     assert factor == f2
     x = torch.rand(1, 3, 45, 70)
     a, b = stylize_tensor(net, x, factor), stylize_tensor(runner, x, f2)
@@ -124,7 +124,7 @@ def test_skips_network_exports_to_onnx_and_old_configs_load_without_skips(tmp_pa
     cfg = NetConfig((8, 16, 32), 1, "conv", 3, 2, skips=True)
     net = TransformerNet(cfg).eval()
     export_onnx(net, ModelInfo(cfg), tmp_path / "s.onnx")
-    runner, factor = load_stylizer(tmp_path / "s.onnx", threads=1)
+    runner, factor = load_runner(tmp_path / "s.onnx", threads=1)
     assert factor == 8 and runner.config == cfg
     x = torch.rand(1, 3, 40, 56)
     assert (stylize_tensor(net, x, factor) - stylize_tensor(runner, x, factor)).abs().mean() < 1 / 255
@@ -135,7 +135,7 @@ def test_skips_network_exports_to_onnx_and_old_configs_load_without_skips(tmp_pa
 
 
 def test_odd_sizes_come_back_at_the_same_size(trained):
-    net, factor = load_stylizer(trained[0])
+    net, factor = load_runner(trained[0])
     for w, h in ((37, 53), (1, 1), (5, 130)):
         img = Image.fromarray(np.random.default_rng(0).integers(0, 255, (h, w, 3), dtype=np.uint8))
         assert stylize_image(net, factor, img).size == (w, h)
@@ -219,7 +219,7 @@ BAD = {
     "train bad style": (["train", "{d}/junk/a.jpg", "--data", "{photos}", "-o", "{d}/m.safetensors"],
                         "not a recognised image file"),
     "train zero steps": (["train", "{style}", "--data", "{photos}", "-o", "{d}/m.safetensors", "--steps", "0"],
-                         "--steps must be a positive integer"),
+                         "--steps: must be > 0"),
 }
 
 

@@ -41,10 +41,10 @@ def test_gram_matrix_gradient_matches_autograd():
 def test_loss_values():
     a, b = torch.zeros(1, 2, 2, 2), torch.ones(1, 2, 2, 2)
     assert float(L.content_loss(a, b)) == pytest.approx(1.0)
-    assert float(L.content_loss(a, b, scale=0.5)) == pytest.approx(0.5)
+    assert float(L.content_loss(a, b, normalizer=0.5)) == pytest.approx(0.5)
     assert float(L.style_loss(torch.zeros(1, 2, 2), torch.ones(1, 2, 2))) == pytest.approx(4.0)
-    assert L.relative_scale(torch.full((1, 2, 2), 2.0)) == pytest.approx(1 / 16)
-    assert L.relative_scale(torch.full((1, 2, 2, 2), 2.0), mean=True) == pytest.approx(1 / 4)
+    assert L.inverse_energy(torch.full((1, 2, 2), 2.0)) == pytest.approx(1 / 16)
+    assert L.inverse_energy(torch.full((1, 2, 2, 2), 2.0), mean=True) == pytest.approx(1 / 4)
 
 
 def test_tv_loss_values():

@@ -96,8 +96,8 @@ def test_info_without_metadata_one_line_exit_2(images, name, message, capsys):
 
 
 BAD = {
-    "save-every without target": (["--save-every", "2"], "--save-every needs --save-dir DIR or --gif OUT.gif"),
-    "gif without save-every": (["--gif", "{d}/a.gif"], "--gif needs --save-every N"),
+    "save-every without target": (["--save-every", "2"], "--save-every: needs a folder to save into (save_dir) or a GIF to write (gif)"),
+    "gif without save-every": (["--gif", "{d}/a.gif"], "--gif: needs save_every N"),
     "gif wrong extension": (["--save-every", "1", "--gif", "{d}/a.png"], "--gif {d}/a.png: the file name must end in .gif"),
     "gif missing folder": (["--save-every", "1", "--gif", "{d}/no/a.gif"], "output folder {d}/no does not exist"),
     "plot wrong extension": (["--plot", "{d}/p.jpg"], "--plot {d}/p.jpg: the file name must end in .png"),

@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 from nst import NSTError, StyleTransfer, reconstruct_content, synthesize_texture
-from nst.api import initial_image
+from nst.coarse_to_fine import initial_image
 from nst.images import fit_long_side, load_image, pil_to_tensor, resize
 from nst.metadata import read_metadata
 from nst.reconstruct import content_options, texture_options
@@ -51,7 +51,7 @@ def test_texture_synthesis_lowers_style_loss_10x_at_requested_size(ihc):
 
 
 def test_texture_options_reject_bad_sizes():
-    with pytest.raises(NSTError, match="texture width must be a positive integer"):
+    with pytest.raises(NSTError, match="size: must be > 0"):
         texture_options((0, 10))
     with pytest.raises(NSTError, match="unknown layer"):
         texture_options((10, 10), ["relu1_1", "relu6_1"])
@@ -89,7 +89,7 @@ BAD = {
     "unknown mode": (["texture", "{content}"], "invalid choice: 'texture'"),
     "unknown layer": (["content", "{content}", "--layer", "relu9_1"], "unknown layer 'relu9_1'"),
     "unknown style layer": (["style", "{style}", "--layers", "relu1_1", "pool9"], "unknown layer 'pool9'"),
-    "texture size zero": (["style", "{style}", "--size", "0", "32"], "texture width must be a positive integer"),
+    "texture size zero": (["style", "{style}", "--size", "0", "32"], "--size: must be > 0, got 0"),
     "missing image": (["content", "{d}/nope.png"], "nope.png: no such file"),
     "gif wrong extension": (["content", "{content}", "--save-every", "1", "--gif", "{d}/a.png"],
                             "--gif {d}/a.png: the file name must end in .gif"),

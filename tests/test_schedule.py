@@ -6,10 +6,11 @@ import pytest
 import torch
 
 from nst import NSTError, StyleTransfer
-from nst.api import run_transfer, upsample
+from nst.coarse_to_fine import run_coarse_to_fine, upsample
 from nst.options import TransferOptions
 from nst.schedule import Scale, default_iterations, default_max_iterations, make_schedule, scale_sizes
-from nst.transfer import converged, lbfgs_history, memory_budget
+from nst.device import memory_budget
+from nst.transfer import converged, lbfgs_history
 
 
 def test_scale_sizes():
@@ -66,7 +67,7 @@ def test_lbfgs_history_fits_budget():
 
 
 def test_early_stop_on_flat_loss(astronaut):
-    from nst.api import prepare_images
+    from nst.coarse_to_fine import prepare_images
     from nst.images import load_image
 
     st = StyleTransfer()
@@ -89,7 +90,7 @@ def test_each_scale_starts_from_upsampled_previous_result(monkeypatch, astronaut
 
     monkeypatch.setattr(StyleTransfer, "optimize", spy)
     opts = TransferOptions(size=64, scales=[32, 45], iterations=2, tol=0.0)
-    out = run_transfer(astronaut, [ihc], opts, progress=False)
+    out = run_coarse_to_fine(astronaut, [ihc], opts, progress=False)
     assert [tuple(s.shape[-2:]) for s in starts] == [(32, 32), (45, 45), (64, 64)]
     for k in (1, 2):
         assert torch.equal(starts[k], upsample(results[k - 1], tuple(starts[k].shape[-2:])))
@@ -133,7 +134,7 @@ def test_default_memory_budget_is_a_third_of_ram():
 
 
 def test_mixed_precision_only_on_cuda():
-    from nst.transfer import amp_dtype
+    from nst.device import amp_dtype
 
     assert amp_dtype(torch.device("cpu")) is None
     assert amp_dtype(torch.device("mps")) is None

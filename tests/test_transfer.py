@@ -5,10 +5,11 @@ import torch
 
 from nst import NSTError, StyleTransfer, stylize
 from nst import losses as L
-from nst.api import prepare_images
+from nst.coarse_to_fine import prepare_images
 from nst.images import load_image, pil_to_tensor
 from nst.options import TransferOptions
-from nst.transfer import normalize_blend, parse_layers
+from nst.losses import normalize_blend
+from nst.vgg import parse_layers
 
 from conftest import shared_image
 
@@ -69,8 +70,8 @@ def test_blend_weights_select_style(engine, astronaut, ihc):
     for k in blended:
         assert torch.allclose(blended[k], engine.style_targets[k])
     engine.set_targets(content, [a, b], [1.0, 1.0])
-    g = L.gram_matrix(engine.net(a, ["relu1_1"])["relu1_1"])
-    h = L.gram_matrix(engine.net(b, ["relu1_1"])["relu1_1"])
+    g = L.gram_matrix(engine.criterion.net(a, ["relu1_1"])["relu1_1"])
+    h = L.gram_matrix(engine.criterion.net(b, ["relu1_1"])["relu1_1"])
     assert torch.allclose(engine.style_targets["relu1_1"], (g + h) / 2, rtol=1e-4, atol=1e-6)
 
 
@@ -104,7 +105,7 @@ def test_stylize_accepts_tensors_and_lists(astronaut, ihc):
 
 
 def test_option_errors():
-    with pytest.raises(NSTError, match="--size must be > 0"):
+    with pytest.raises(NSTError, match="size: must be > 0"):
         TransferOptions.from_kwargs(size=0)
     with pytest.raises(NSTError, match="unknown option"):
         TransferOptions.from_kwargs(sizee=10)
@@ -121,15 +122,15 @@ def test_channels_last_gives_the_same_losses_and_gradient(engine, astronaut, ihc
     x = torch.rand(content.shape, generator=torch.Generator().manual_seed(0))
     results = []
     for fmt in (torch.channels_last, torch.contiguous_format):
-        engine.memory_format = fmt
-        engine.net.to(memory_format=fmt)
+        engine.criterion.memory_format = fmt
+        engine.criterion.net.to(memory_format=fmt)
         engine.set_targets(content, styles)
         xg = x.clone().requires_grad_(True)
         terms = engine.loss_terms(xg)
         terms["total"].backward()
         results.append((float(terms["content"].detach()), float(terms["style"].detach()), xg.grad))
-    engine.memory_format = torch.channels_last
-    engine.net.to(memory_format=torch.channels_last)
+    engine.criterion.memory_format = torch.channels_last
+    engine.criterion.net.to(memory_format=torch.channels_last)
     (c1, s1, g1), (c2, s2, g2) = results
     assert c1 == pytest.approx(c2, rel=1e-4) and s1 == pytest.approx(s2, rel=1e-4)
     assert torch.allclose(g1, g2, rtol=1e-3, atol=1e-6 * float(g2.abs().max()))

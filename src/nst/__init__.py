@@ -11,20 +11,14 @@ Building blocks: :class:`nst.StyleTransfer` (the optimization),
 and :func:`nst.load_vgg` (loss network with field layer names).
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("nst")
-except PackageNotFoundError:  # running from a source tree
-    __version__ = "0.0.0"
-
 from .api import stylize
 from .errors import NSTError
-from .fast import fast_stylize
+from .arbitrary import fast_stylize
 from .metadata import read_metadata
 from .options import TransferOptions
 from .reconstruct import reconstruct_content, synthesize_texture
 from .transfer import StyleTransfer, TransferResult
+from .version import __version__
 from .vgg import VGG, layer_names
 from .weights import load_vgg
 

@@ -19,7 +19,6 @@ import torch
 import torch.nn.functional as F
 from skimage.color import rgb2yiq, yiq2rgb
 
-from .errors import NSTError
 
 COLOR_MODES = ("none", "luminance", "histogram")
 
@@ -113,9 +112,3 @@ def match_color(style: torch.Tensor, content: torch.Tensor, eps: float = 1e-5) -
     a = power(cov_c, 0.5) @ power(cov_s, -0.5)
     out = (s - mu_s) @ a.T + mu_c
     return _from_hwc(out.reshape(_to_hwc(style).shape), style).clamp(0, 1)
-
-
-def check_mode(mode: str) -> None:
-    """Raise :class:`NSTError` unless ``mode`` is one of :data:`COLOR_MODES`."""
-    if mode not in COLOR_MODES:
-        raise NSTError(f"--preserve-color {mode!r}: choose {', '.join(COLOR_MODES)}")

@@ -1,6 +1,9 @@
-"""Device selection: CUDA, then Apple MPS, then CPU."""
+"""Device selection (CUDA, then Apple MPS, then CPU) and the per-device choices of precision,
+memory layout and memory budget."""
 
 from __future__ import annotations
+
+import os
 
 import torch
 
@@ -29,3 +32,40 @@ def pick_device(name: str | None = None) -> torch.device:
     if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise NSTError(f"--device {name}: MPS is not available on this machine")
     return dev
+
+
+def amp_dtype(device: torch.device) -> torch.dtype | None:
+    """Autocast dtype for the loss network on ``device``, or None for float32.
+
+    bfloat16 on CUDA devices that support it, float16 on older CUDA devices;
+    float32 on the CPU (autocast there is slower for convolutions) and on MPS.
+    Losses, Gram matrices and the image always stay float32.
+    """
+    if device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def preferred_memory_format(device: torch.device) -> torch.memory_format:
+    """Memory format for the loss network's activations on ``device``.
+
+    Channels-last on the CPU, where oneDNN's convolutions run faster in that
+    layout (NHWC; ``benchmarks/per_iteration.py``); the default layout
+    elsewhere. Results are the same up to float rounding.
+    """
+    return torch.channels_last if device.type == "cpu" else torch.contiguous_format
+
+
+def memory_budget(device: torch.device, max_memory_gb: float | None = None) -> int:
+    """Bytes a run may use (``--max-memory``): ``max_memory_gb`` GiB if given.
+
+    Default: a third of the machine's physical memory on the CPU (8 GiB on a
+    24 GiB machine), so a high-resolution run leaves room for everything else
+    the user runs; 75% of the device's memory on CUDA, where nothing else
+    competes.
+    """
+    if max_memory_gb is not None:
+        return int(max_memory_gb * (1 << 30))
+    if device.type == "cuda":
+        return int(0.75 * torch.cuda.get_device_properties(device).total_memory)
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 3

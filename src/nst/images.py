@@ -1,4 +1,4 @@
-"""Image I/O with Pillow: robust decoding, resizing, tensors, atomic writes.
+"""Image I/O with Pillow: robust decoding, resizing, tensors, padding, atomic writes.
 
 Tensors are ``(1, 3, H, W)`` float32 RGB in [0, 1]; PIL images are 8-bit RGB.
 Every decoding problem becomes an :class:`~nst.errors.NSTError` naming the file.
@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import NSTError
@@ -223,3 +224,32 @@ def save_image(img: Image.Image | torch.Tensor, path: str | os.PathLike, pnginfo
     if fmt == "JPEG" and comment is not None:
         kwargs["comment"] = comment
     atomic_write(path, lambda tmp: img.save(tmp, format=fmt, **kwargs))
+
+
+def as_list(style: ImageLike | Sequence[ImageLike]) -> list[ImageLike]:
+    """One image or a list/tuple of images, as a list."""
+    if isinstance(style, (list, tuple)):
+        return list(style)
+    return [style]
+
+
+def pad_to_multiple(x: torch.Tensor, factor: int) -> tuple[torch.Tensor, tuple[int, int]]:
+    """Pad ``(N, C, H, W)`` on the bottom and right so H and W are multiples of ``factor``.
+
+    Sides are also brought to at least ``2 * factor`` so every reflection pad
+    inside the network has room. Reflection padding, or replicate padding where
+    a side is too short to reflect. Returns the padded tensor and the original
+    ``(H, W)``, for :func:`crop_to`.
+    """
+    h, w = x.shape[-2:]
+    ph = max(-h % factor, 2 * factor - h)
+    pw = max(-w % factor, 2 * factor - w)
+    if ph or pw:
+        mode = "reflect" if ph < h and pw < w else "replicate"
+        x = F.pad(x, (0, pw, 0, ph), mode=mode)
+    return x, (h, w)
+
+
+def crop_to(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Crop ``(N, C, H', W')`` to its top-left ``size`` = (H, W)."""
+    return x[..., : size[0], : size[1]]

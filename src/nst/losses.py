@@ -12,11 +12,14 @@ Feature maps are ``(N, C, H, W)`` float tensors; Gram matrices ``(N, C, C)``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
+
+from .errors import OptionError
 
 
 class _Gram(torch.autograd.Function):
@@ -63,25 +66,25 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     return _Gram.apply(features.permute(0, 2, 3, 1).reshape(n, h * w, c), norm, False)
 
 
-def content_loss(features: torch.Tensor, target: torch.Tensor, scale: float | torch.Tensor = 1.0) -> torch.Tensor:
-    """Mean squared error between feature maps (Gatys et al. content loss), times ``scale``.
+def content_loss(features: torch.Tensor, target: torch.Tensor, normalizer: float | torch.Tensor = 1.0) -> torch.Tensor:
+    """Mean squared error between feature maps (Gatys et al. content loss), times ``normalizer``.
 
     Args:
         features, target: ``(N, C, H, W)`` of equal shape (``target`` may have N=1).
-        scale: normalizer; the engine passes ``1 / mean(target**2)`` so the loss is
+        normalizer: multiplier; the engine passes ``1 / mean(target**2)`` so the loss is
             relative and its weight means the same at every layer.
     Returns:
         scalar tensor.
     """
-    return torch.mean((features - target) ** 2) * scale
+    return torch.mean((features - target) ** 2) * normalizer
 
 
-def style_loss(gram: torch.Tensor, target_gram: torch.Tensor, scale: float | torch.Tensor = 1.0) -> torch.Tensor:
-    """Squared Frobenius distance between Gram matrices, averaged over the batch, times ``scale``.
+def style_loss(gram: torch.Tensor, target_gram: torch.Tensor, normalizer: float | torch.Tensor = 1.0) -> torch.Tensor:
+    """Squared Frobenius distance between Gram matrices, averaged over the batch, times ``normalizer``.
 
-    With Gram matrices normalized by ``C*H*W`` and ``scale=1`` this is Gatys et
+    With Gram matrices normalized by ``C*H*W`` and ``normalizer=1`` this is Gatys et
     al.'s ``E_l = 1/(4 N_l^2 M_l^2) * sum (G - A)^2`` up to the constant 1/4.
-    The engine passes ``scale = 1 / ||A||_F^2`` (see :func:`relative_scale`):
+    The engine passes ``normalizer = 1 / ||A||_F^2`` (see :func:`inverse_energy`):
     raw magnitudes differ by about five orders between relu1_1 and relu4_1,
     and the relative error gives every layer the same footing.
 
@@ -90,10 +93,10 @@ def style_loss(gram: torch.Tensor, target_gram: torch.Tensor, scale: float | tor
     Returns:
         scalar tensor.
     """
-    return torch.sum((gram - target_gram) ** 2) / gram.shape[0] * scale
+    return torch.sum((gram - target_gram) ** 2) / gram.shape[0] * normalizer
 
 
-def relative_scale(target: torch.Tensor, mean: bool = False) -> float:
+def inverse_energy(target: torch.Tensor, mean: bool = False) -> float:
     """``1 / sum(target**2)`` (or ``1 / mean(target**2)``), guarded against zero.
 
     Used to turn :func:`style_loss` / :func:`content_loss` into relative errors.
@@ -169,13 +172,13 @@ def mean_cov(features: torch.Tensor, mask: torch.Tensor | None = None) -> tuple[
 def mean_cov_loss(
     stats: tuple[torch.Tensor, torch.Tensor],
     target: tuple[torch.Tensor, torch.Tensor],
-    scale: float | torch.Tensor = 1.0,
+    normalizer: float | torch.Tensor = 1.0,
 ) -> torch.Tensor:
-    """Mean-and-covariance style loss: ``||mu - mu_t||^2 + ||S - S_t||_F^2``, batch-averaged, times ``scale``.
+    """Mean-and-covariance style loss: ``||mu - mu_t||^2 + ||S - S_t||_F^2``, batch-averaged, times ``normalizer``.
 
     Matches first and second central moments separately (a Gram loss mixes
     them: ``G = (S + mu mu^T) / C``). The engine passes
-    ``scale = 1 / (||mu_t||^2 + ||S_t||_F^2)`` (see :func:`mean_cov_energy`).
+    ``normalizer = 1 / (||mu_t||^2 + ||S_t||_F^2)`` (see :func:`mean_cov_energy`).
 
     Args:
         stats, target: ``(mean (N, C), cov (N, C, C))`` from :func:`mean_cov`
@@ -184,7 +187,7 @@ def mean_cov_loss(
         scalar tensor; 0 for identical statistics.
     """
     (mu, cov), (mu_t, cov_t) = stats, target
-    return (torch.sum((mu - mu_t) ** 2) + torch.sum((cov - cov_t) ** 2)) / mu.shape[0] * scale
+    return (torch.sum((mu - mu_t) ** 2) + torch.sum((cov - cov_t) ** 2)) / mu.shape[0] * normalizer
 
 
 def mean_cov_energy(target: tuple[torch.Tensor, ...]) -> float:
@@ -221,9 +224,9 @@ def wasserstein_target(mean: torch.Tensor, cov: torch.Tensor, eps: float = 1e-3)
 def wasserstein2_loss(
     stats: tuple[torch.Tensor, torch.Tensor],
     target: tuple[torch.Tensor, ...],
-    scale: float | torch.Tensor = 1.0,
+    normalizer: float | torch.Tensor = 1.0,
 ) -> torch.Tensor:
-    """Squared Wasserstein-2 distance between Gaussians fit to the features, times ``scale``.
+    """Squared Wasserstein-2 distance between Gaussians fit to the features, times ``normalizer``.
 
     ``W2^2 = ||mu - mu_t||^2 + tr S + tr S_t - 2 tr (S_t^{1/2} S S_t^{1/2})^{1/2}``
     (Dowson and Landau 1982), the style loss used by Kessler/crowsonkb's
@@ -233,7 +236,7 @@ def wasserstein2_loss(
     float64; its gradient ``Q diag(1 / (2 sqrt(lambda))) Q^T`` needs no
     eigenvector differences, so it is stable, and the ``d I`` added to ``S``
     (see :func:`wasserstein_target`) bounds it. The engine passes
-    ``scale = 1 / (||mu_t||^2 + tr S_t)`` (:func:`wasserstein_energy`), the
+    ``normalizer = 1 / (||mu_t||^2 + tr S_t)`` (:func:`wasserstein_energy`), the
     distance from the target to a point mass at the origin.
 
     Args:
@@ -252,7 +255,7 @@ def wasserstein2_loss(
     cross = eig.sqrt().sum(-1)
     tr = torch.diagonal(cov, dim1=-2, dim2=-1).sum(-1) + torch.diagonal(cov_t.double(), dim1=-2, dim2=-1).sum(-1)
     w2 = torch.sum((mu - mu_t).double() ** 2, -1) + tr - 2 * cross
-    return (w2.clamp_min(0).mean() * scale).to(mu.dtype)
+    return (w2.clamp_min(0).mean() * normalizer).to(mu.dtype)
 
 
 def wasserstein_energy(target: tuple[torch.Tensor, ...]) -> float:
@@ -287,6 +290,23 @@ def blend_mean_cov(
     return mu, cov
 
 
+def normalize_blend(weights: Sequence[float] | None, n: int) -> list[float]:
+    """Style blend weights for ``n`` style images, scaled to sum to 1.
+
+    Raises:
+        OptionError: wrong count, a negative weight, or all zero.
+    """
+    if weights is None:
+        return [1.0 / n] * n
+    w = [float(x) for x in weights]
+    if len(w) != n:
+        raise OptionError("style_weights", f"got {len(w)} weights for {n} style image(s)")
+    if any(x < 0 or not math.isfinite(x) for x in w) or sum(w) <= 0:
+        raise OptionError("style_weights", "weights must be finite, >= 0 and not all zero")
+    s = sum(w)
+    return [x / s for x in w]
+
+
 @dataclass(frozen=True)
 class StyleStatistic:
     """One kind of style loss, as the pure functions the engine needs.
@@ -294,8 +314,8 @@ class StyleStatistic:
     ``stats(features, mask)`` summarizes ``(N, C, H, W)`` features (mask
     ``None`` or ``(N|1, 1, H, W)``); ``blend(stats_list, weights)`` pools
     several style images' statistics; ``target(stats)`` precomputes what the
-    distance needs (once per scale); ``loss(stats, target, scale)`` is the
-    scalar loss; ``energy(target)`` its normalizer (``scale = 1 / energy``).
+    distance needs (once per target); ``loss(stats, target, normalizer)`` is the
+    scalar loss; ``energy(target)`` its normalizer (``normalizer = 1 / energy``).
     """
 
     name: str
@@ -313,7 +333,7 @@ def _gram_stats(features: torch.Tensor, mask: torch.Tensor | None) -> torch.Tens
 STYLE_STATISTICS: dict[str, StyleStatistic] = {
     # Gatys et al. 2015: squared Frobenius distance of Gram matrices.
     "gram": StyleStatistic("gram", _gram_stats, blend_gram, lambda s: s, style_loss,
-                           lambda t: 1.0 / relative_scale(t)),
+                           lambda t: 1.0 / inverse_energy(t)),
     # First and second central moments matched separately.
     "mean-cov": StyleStatistic("mean-cov", mean_cov, blend_mean_cov, lambda s: s, mean_cov_loss, mean_cov_energy),
     # W2 distance between Gaussians fit to the features (crowsonkb/style-transfer-pytorch).

@@ -20,6 +20,7 @@ from pathlib import Path
 from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from .errors import NSTError
+from .version import __version__
 
 KEY = "nst"
 
@@ -42,8 +43,6 @@ def build_metadata(
         result: e.g. ``{"iterations": 120, "loss": 0.31, "width": 256, "height": 192}``.
         **extra: command-specific fields (e.g. ``mode``, ``layer``).
     """
-    from . import __version__
-
     return {
         "tool": "nst",
         "version": __version__,

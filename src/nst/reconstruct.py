@@ -9,7 +9,7 @@
   Using Convolutional Neural Networks"): start from noise and minimize only
   the style loss (Gram matrices); the output may have any size.
 
-Both reuse the style transfer engine unchanged (:func:`nst.api.run_transfer`,
+Both reuse the style transfer engine unchanged (:func:`nst.coarse_to_fine.run_coarse_to_fine`,
 coarse to fine, with its progress bar, intermediate saves and GIF): the unused
 loss term gets weight 0 and is placed on the same layer as the used one, so
 the loss network is truncated at the deepest layer that matters (for content
@@ -21,15 +21,18 @@ only fixes the output size).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from PIL import Image
 
-from .api import run_transfer
-from .errors import NSTError
+from .coarse_to_fine import run_coarse_to_fine
+from .config import check_fields, option
+from .errors import OptionError
 from .images import ImageLike, as_pil, fit_long_side
 from .options import TransferOptions
-from .transfer import DEFAULT_STYLE_LAYERS, TransferResult, parse_layers
-from .vgg import layer_names
+from .criterion import DEFAULT_STYLE_LAYERS
+from .transfer import TransferResult
+from .vgg import layer_names, parse_layers
 
 MODES = ("content", "style")
 DEFAULT_LAYER = "relu4_2"
@@ -41,6 +44,42 @@ DEFAULT_CONTENT_TV_WEIGHT = 1.0
 DEFAULT_TEXTURE_TV_WEIGHT = 0.0
 # From noise, more iterations are needed than when starting from the content.
 DEFAULT_ITERATIONS = 100
+# The TransferOptions both modes take, and where their defaults differ from a transfer's.
+RUN_OPTIONS = ("iterations", "min_size", "max_iterations", "tol", "window", "seed", "tv_weight", "model", "weights",
+               "pooling", "device", "max_memory", "save_every", "save_dir", "gif")
+CONTENT_DEFAULTS = {"size": DEFAULT_SIZE, "iterations": DEFAULT_ITERATIONS, "tv_weight": DEFAULT_CONTENT_TV_WEIGHT}
+TEXTURE_DEFAULTS = {"iterations": DEFAULT_ITERATIONS, "tv_weight": DEFAULT_TEXTURE_TV_WEIGHT}
+
+
+@dataclass
+class ContentReconstruction:
+    """What a content reconstruction matches: one layer's features (checked when built)."""
+
+    layer: str = option(DEFAULT_LAYER, help="VGG layer whose features are matched (e.g. relu2_2)")
+
+
+@dataclass
+class TextureSynthesis:
+    """The size, scale and layers of a texture synthesis (checked when built).
+
+    ``size``: output ``(width, height)`` in pixels (None: the style image's
+    aspect at ``style_size``); ``style_size``: long side at which the style
+    image is used (the scale of the texture); ``layers``: style layers.
+    """
+
+    size: tuple[int, ...] | None = option(None, check="positive", nargs=2, metavar=("W", "H"),
+                                          help="output width and height in pixels",
+                                          default_text="the style image's aspect at the style size")
+    style_size: int = option(DEFAULT_SIZE, check="positive",
+                             help="long side in pixels at which the style image is used (sets the scale of the "
+                                  "texture)")
+    layers: dict[str, float] = option(factory=lambda: dict(DEFAULT_STYLE_LAYERS), metavar="LAYER[:W]",
+                                      help="style layers with optional weights (a layer without one gets 1/count)")
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        if self.size is not None and len(self.size) != 2:
+            raise OptionError("size", f"needs a width and a height, got {list(self.size)}")
 
 
 def content_options(layer: str = DEFAULT_LAYER, **options) -> TransferOptions:
@@ -55,11 +94,9 @@ def content_options(layer: str = DEFAULT_LAYER, **options) -> TransferOptions:
     """
     fixed = {"content_layers", "style_layers", "content_weight", "style_weight", "style_weights", "init"}
     if fixed & set(options):
-        raise NSTError(f"content reconstruction sets these options itself: {', '.join(sorted(fixed & set(options)))}")
-    options.setdefault("size", DEFAULT_SIZE)
-    options.setdefault("iterations", DEFAULT_ITERATIONS)
-    options.setdefault("tv_weight", DEFAULT_CONTENT_TV_WEIGHT)
-    layers = parse_layers({layer: 1.0}, options.get("model", "vgg19"))
+        raise OptionError(sorted(fixed & set(options))[0], "content reconstruction sets this option itself")
+    options = {**CONTENT_DEFAULTS, **options}
+    layers = parse_layers({layer: 1.0}, options.get("model", "vgg19"), "layer")
     return TransferOptions.from_kwargs(
         content_layers=layers, style_layers=layers, content_weight=1.0, style_weight=0.0, init="noise", **options)
 
@@ -80,7 +117,7 @@ def reconstruct_content(image: ImageLike, layer: str = DEFAULT_LAYER, progress: 
     """
     opts = content_options(layer, **options)
     img = as_pil(image, "content image")
-    return run_transfer(img, [img], opts, progress=progress, desc=f"reconstructing {layer}")
+    return run_coarse_to_fine(img, [img], opts, progress=progress, desc=f"reconstructing {layer}")
 
 
 def texture_size(style: Image.Image, long_side: int = DEFAULT_SIZE) -> tuple[int, int]:
@@ -102,16 +139,11 @@ def texture_options(size: tuple[int, int], layers: Sequence[str] | Mapping[str, 
     """
     fixed = {"content_layers", "style_layers", "content_weight", "style_weights", "init", "size", "style_scale"}
     if fixed & set(options):
-        raise NSTError(f"texture synthesis sets these options itself: {', '.join(sorted(fixed & set(options)))}")
-    w, h = size
-    for name, v in (("width", w), ("height", h), ("style size", style_size)):
-        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-            raise NSTError(f"texture {name} must be a positive integer, got {v!r}")
-    options.setdefault("iterations", DEFAULT_ITERATIONS)
-    options.setdefault("tv_weight", DEFAULT_TEXTURE_TV_WEIGHT)
-    options.setdefault("style_weight", 1.0)
+        raise OptionError(sorted(fixed & set(options))[0], "texture synthesis sets this option itself")
+    w, h = TextureSynthesis(tuple(size), style_size).size  # checks them
+    options = {"style_weight": 1.0, **TEXTURE_DEFAULTS, **options}
     model = options.get("model", "vgg19")
-    style_layers = parse_layers(layers if layers is not None else DEFAULT_STYLE_LAYERS, model)
+    style_layers = parse_layers(layers if layers is not None else DEFAULT_STYLE_LAYERS, model, "layers")
     deepest = max(style_layers, key=layer_names(model).index)
     return TransferOptions.from_kwargs(
         size=max(w, h), style_scale=style_size / max(w, h), content_layers={deepest: 1.0},
@@ -139,4 +171,4 @@ def synthesize_texture(style: ImageLike, size: tuple[int, int] | None = None,
     size = tuple(size) if size is not None else texture_size(style_img, style_size)
     opts = texture_options(size, layers, style_size, **options)
     canvas = Image.new("RGB", size, (128, 128, 128))  # fixes the output size; content weight is 0
-    return run_transfer(canvas, [style_img], opts, progress=progress, desc="synthesizing texture")
+    return run_coarse_to_fine(canvas, [style_img], opts, progress=progress, desc="synthesizing texture")

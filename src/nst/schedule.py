@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import NSTError
+from .errors import NSTError, OptionError
 
 SCALE_FACTOR = 2.0
 
@@ -90,18 +90,18 @@ def make_schedule(
         sizes: explicit ascending long sides (overrides ``min_size``/``factor``);
             ``size`` is appended when missing.
     Raises:
-        NSTError: bad sizes (not ascending, above ``size``) or counts.
+        OptionError: bad sizes (not ascending, above ``size``) or counts.
     """
     if iterations is None:
         iterations = default_iterations(size)
     if max_iterations is None:
         max_iterations = default_max_iterations(size)
     if iterations < 1 or max_iterations < 1:
-        raise NSTError("iterations per scale must be >= 1")
+        raise OptionError("iterations", "iterations per scale must be >= 1")
     if sizes:
         sizes = [int(s) for s in sizes]
         if any(s < 1 for s in sizes) or sorted(set(sizes)) != sizes or sizes[-1] > size:
-            raise NSTError(f"--scales must be ascending sizes up to --size {size}, got {sizes}")
+            raise OptionError("scales", f"must be ascending sizes up to the size {size}, got {sizes}")
         if sizes[-1] != size:
             sizes.append(size)
     else:

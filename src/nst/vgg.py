@@ -12,6 +12,7 @@ torchvision: RGB, ImageNet mean/std) lives in :class:`Preprocess`, here only.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
@@ -20,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from .errors import NSTError
+from .errors import NSTError, OptionError
 
 # Convolutions per block for each architecture.
 BLOCKS: dict[str, tuple[int, ...]] = {
@@ -28,6 +29,9 @@ BLOCKS: dict[str, tuple[int, ...]] = {
     "vgg19": (2, 2, 4, 4, 4),
 }
 CHANNELS = (64, 128, 256, 512, 512)
+# Loss networks (``model``) and pooling layers (``pooling``) users can choose.
+MODELS = tuple(BLOCKS)
+POOLINGS = ("max", "avg")
 
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -61,6 +65,16 @@ def block_of(name: str) -> int:
     return int(name[-1]) if name.startswith("pool") else int(name[4])
 
 
+def layer_size(height: int, width: int, name: str) -> tuple[int, int]:
+    """``(h, w)`` of layer ``name``'s feature maps for an ``height x width`` input.
+
+    Every pooling layer halves the size (2x2, stride 2, rounding down), so a
+    layer of block ``b`` is ``1 / 2**(b-1)`` of the input (``pool b`` itself ``1 / 2**b``).
+    """
+    k = 2 ** (block_of(name) - (0 if name.startswith("pool") else 1))
+    return height // k, width // k
+
+
 def conv_names(arch: str = "vgg19") -> tuple[str, ...]:
     """The convolution layer names of ``arch`` in order (16 for VGG-19, 13 for VGG-16)."""
     return tuple(n for n in layer_names(arch) if n.startswith("conv"))
@@ -79,6 +93,42 @@ def check_layers(names: Iterable[str], arch: str = "vgg19") -> list[str]:
             raise NSTError(
                 f"unknown layer {name!r} for {arch}; valid layers: {', '.join(valid)}"
             )
+    return out
+
+
+def parse_layers(spec: Sequence[str] | Mapping[str, float] | str, arch: str = "vgg19",
+                 field: str = "layers") -> dict[str, float]:
+    """Parse layer specs ``["relu1_1", "relu2_1:0.5"]`` (or a mapping, or one name) into ``{name: weight}``.
+
+    A name without a weight gets 1/len(spec) for style-like lists; callers that
+    want equal weights of 1 pass a mapping. ``field`` names the option in errors.
+
+    Raises:
+        OptionError: unknown layer, unparsable or negative weight, empty list.
+    """
+    if isinstance(spec, str):
+        spec = [spec]
+    if isinstance(spec, Mapping):
+        out = {str(k): v for k, v in spec.items()}
+    else:
+        out = {}
+        items = list(spec)
+        for item in items:
+            name, _, w = str(item).partition(":")
+            out[name] = w if w else 1.0 / len(items)
+    for name, w in out.items():
+        try:
+            out[name] = float(w)
+        except (TypeError, ValueError):
+            raise OptionError(field, f"layer weight {w!r} of {name} is not a number") from None
+    if not out:
+        raise OptionError(field, "empty layer list")
+    try:
+        check_layers(out, arch)
+    except NSTError as e:
+        raise OptionError(field, str(e)) from None
+    if any(v < 0 or not math.isfinite(v) for v in out.values()):
+        raise OptionError(field, "layer weights must be finite and >= 0")
     return out
 
 
@@ -144,7 +194,7 @@ class VGG(nn.Module):
     ) -> None:
         super().__init__()
         names = layer_names(arch)
-        if pooling not in ("max", "avg"):
+        if pooling not in POOLINGS:
             raise NSTError(f"unknown pooling {pooling!r}; choose max or avg")
         if last_layer is not None:
             check_layers([last_layer], arch)

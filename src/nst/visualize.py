@@ -103,7 +103,7 @@ def contact_sheet(panels: Sequence[tuple[str, ImageLike]], height: int = 256, ga
 def scale_changes(history: Sequence[Mapping[str, float]]) -> list[tuple[int, int]]:
     """``(iteration, size)`` where each scale of a coarse-to-fine run starts (1-based iterations).
 
-    ``history`` entries carry the long side under ``"size"`` (:func:`nst.api.run_transfer`);
+    ``history`` entries carry the long side under ``"size"`` (:func:`nst.coarse_to_fine.run_coarse_to_fine`);
     entries without it count as one scale.
     """
     out: list[tuple[int, int]] = []

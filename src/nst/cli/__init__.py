@@ -11,8 +11,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ..errors import NSTError
+from ..errors import NSTError, OptionError
+from ..version import __version__
 from . import apply, demo, export, fast, info, reconstruct, train, transfer
+from .options import flag_of
 
 COMMANDS = [transfer, demo, reconstruct, fast, train, apply, export, info]
 
@@ -25,8 +27,6 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .. import __version__
-
     parser = Parser(prog="nst", description="Neural style transfer: repaint a photo in the look of a painting.")
     parser.add_argument("--version", action="version", version=f"nst {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
@@ -43,6 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded in the outputs' metadata
     try:
         return int(args.func(args) or 0)
+    except OptionError as e:  # the library names the field; the user typed a flag
+        print(f"nst {args.command}: error: {flag_of(e.field)}: {e.problem}", file=sys.stderr)
+        return 2
     except NSTError as e:
         print(f"nst {args.command}: error: {e}", file=sys.stderr)
         return 2

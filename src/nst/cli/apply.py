@@ -10,7 +10,7 @@ from tqdm.auto import tqdm
 
 from ..errors import NSTError
 from ..feedforward.data import find_images
-from ..feedforward.stylize import load_stylizer, stylize_image
+from ..feedforward.stylize import load_runner, stylize_image
 from ..images import OUTPUT_FORMATS, check_output_path, load_image, output_format, save_image
 
 
@@ -22,15 +22,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     "(.safetensors from nst train, or .onnx from nst export, run with onnxruntime). "
                     "With one input file, -o may name the output file; otherwise -o is a folder and each "
                     "output is named after its input (NAME.png). Unreadable inputs are skipped with a warning.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("model", metavar="MODEL", help="model file (.safetensors or .onnx)")
     p.add_argument("inputs", metavar="INPUT", nargs="+", help="image files or folders")
     p.add_argument("-o", "--output", required=True, help="output folder, or output file for a single input file")
     p.add_argument("--size", type=int, default=None,
                    help="resize inputs so their long side is SIZE pixels first (default: keep their size)")
-    p.add_argument("--format", choices=("png", "jpg"), default="png", help="file type of outputs written into a folder")
-    p.add_argument("--threads", type=int, default=0, help="onnxruntime threads for .onnx models (0: one per core)")
+    p.add_argument("--format", choices=("png", "jpg"), default="png", help="file type of outputs written into a folder (default: png)")
+    p.add_argument("--threads", type=int, default=0, help="onnxruntime threads for .onnx models (default: 0, one per core)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -84,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     if args.size is not None and args.size < 1:
         raise NSTError(f"--size must be > 0, got {args.size}")
     pairs = plan_outputs(args.inputs, args.output, args.format)
-    stylizer, factor = load_stylizer(args.model, threads=args.threads)
+    stylizer, factor = load_runner(args.model, threads=args.threads)
     folder = pairs[0][1].parent
     bad: list[Path] = []
     written = 0

@@ -11,14 +11,15 @@ import argparse
 import os
 from pathlib import Path
 
-from ..api import run_transfer
+from ..coarse_to_fine import run_coarse_to_fine
 from ..errors import NSTError
 from ..images import load_image
 from ..options import TransferOptions
-from .common import add_transfer_options, check_outputs, options_from_args, write_outputs
+from .options import add_config_options, add_options, options_from_args
+from .outputs import add_output_options, check_outputs, write_outputs
 
 # Smaller than ``transfer`` so the demo ends in a couple of minutes on 2 CPU cores.
-DEMO_DEFAULTS = TransferOptions(size=256)
+DEMO_DEFAULTS = {"size": 256}
 
 
 def bundled_image(name: str) -> Path:
@@ -38,18 +39,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "demo",
         help="stylize a bundled photo with a bundled image (no downloads)",
         description="Stylize scikit-image's astronaut photo with its immunohistochemistry image.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("-o", "--output", default="demo.png", help="output image (.png or .jpg)")
-    add_transfer_options(p, DEMO_DEFAULTS)
+    p.add_argument("-o", "--output", default="demo.png", help="output image (.png or .jpg) (default: demo.png)")
+    add_options(p, TransferOptions, defaults=DEMO_DEFAULTS)
+    add_output_options(p)
+    add_config_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    opts = options_from_args(args)
+    opts = options_from_args(args, TransferOptions)
     content, style = bundled_image("astronaut.png"), bundled_image("ihc.png")
-    check_outputs(args, [content, style])
+    check_outputs(args, [content, style], opts)
     content_img, style_img = load_image(content), load_image(style)
-    result = run_transfer(content_img, [style_img], opts, progress=not args.quiet)
+    result = run_coarse_to_fine(content_img, [style_img], opts, progress=not args.quiet)
     panels = [(f"content: {content.name}", content_img), (f"style: {style.name}", style_img)]
     return write_outputs(result, args, {"content": str(content), "styles": [str(style)]}, opts, panels)

@@ -17,7 +17,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Write MODEL (.safetensors from nst train) as ONNX (opset 17): input 'image' "
                     "(N, 3, H, W) RGB in [0, 1], output 'stylized' of the same shape; H and W dynamic "
                     "(multiples of the network's downsampling factor; nst apply pads for you).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("model", metavar="MODEL", help="model file written by nst train")
     p.add_argument("-o", "--output", required=True, help="ONNX file to write (.onnx)")

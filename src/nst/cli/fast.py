@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import asdict
 
-from ..arbitrary import MODEL_HELP, check_model_spec, load_stylizer
-from ..fast import DEFAULT_WORK_SIZE, check_sizes, check_strength, fast_stylize
+from ..arbitrary import FastOptions, fast_stylize, load_network
 from ..images import check_output_path, load_image, save_image
-from ..transfer import normalize_blend
+from ..losses import normalize_blend
+from .options import add_config_options, add_options, options_from_args
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -19,38 +20,26 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Repaint CONTENT in the style of STYLE with a pretrained arbitrary-style network "
                     "(Ghiasi et al. 2017; needs the extra: pip install 'nst[fast]'). "
                     "Several style images are blended (--style-weights).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("content", metavar="CONTENT", help="content image file")
     p.add_argument("styles", metavar="STYLE", nargs="+", help="style image file(s)")
     p.add_argument("-o", "--output", required=True, help="output image (.png or .jpg)")
-    p.add_argument("--strength", type=float, default=1.0,
-                   help="0..1: interpolate the style vector from the content's own (0) to the style's (1)")
-    p.add_argument("--style-weights", type=float, nargs="+", metavar="W", default=None,
-                   help="blend weights of several style images, in order; None: equal")
-    p.add_argument("--preserve-color", action="store_true", help="keep the content image's colours")
-    p.add_argument("--size", type=int, default=None, help="output long side in pixels; None: the content's size")
-    p.add_argument("--work-size", type=int, default=DEFAULT_WORK_SIZE,
-                   help="long side at which the network runs, result resized to the output size "
-                        "(0: at the output size: sharper, finer strokes, slower)")
-    p.add_argument("--model", default="magenta", help=MODEL_HELP)
+    add_options(p, FastOptions)
     p.add_argument("-q", "--quiet", action="store_true", help="no summary line")
+    add_config_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     # Validate every option and input before any work is done.
-    check_strength(args.strength)
-    check_sizes(args.size, args.work_size)
-    check_model_spec(args.model)
-    normalize_blend(args.style_weights, len(args.styles))
+    opts = options_from_args(args, FastOptions)
+    normalize_blend(opts.style_weights, len(args.styles))
     check_output_path(args.output, [args.content, *args.styles])
     content = load_image(args.content)
     styles = [load_image(s) for s in args.styles]
-    net = load_stylizer(args.model)
+    net = load_network(opts.model)
     t0 = time.perf_counter()
-    image = fast_stylize(content, styles, strength=args.strength, style_weights=args.style_weights,
-                         preserve_color=args.preserve_color, size=args.size, work_size=args.work_size, model=net)
+    image = fast_stylize(content, styles, **{**asdict(opts), "model": net})
     seconds = time.perf_counter() - t0
     save_image(image, args.output)
     if not args.quiet:

@@ -13,7 +13,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "info",
         help="show how an nst output was made (inputs, options, the command to repeat it)",
         description="Print the record nst stores in its PNG (text chunk) and JPEG (comment) outputs.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("image", metavar="IMAGE", help="an image written by nst transfer, demo or reconstruct")
     p.add_argument("--json", action="store_true", help="print the raw JSON record")

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..api import run_transfer
+from ..coarse_to_fine import INIT_CHOICES, run_coarse_to_fine
+from ..errors import NSTError
 from ..images import load_image
-from .common import add_transfer_options, check_outputs, options_from_args, write_outputs
+from ..metadata import read_metadata
+from ..options import TransferOptions
+from .options import add_config_options, add_options, options_from_args, rebase, recorded_options
+from .outputs import add_output_options, check_outputs, write_outputs
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -15,26 +19,48 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "transfer",
         help="stylize a content image with one or more style images",
         description="Repaint CONTENT in the style of STYLE (Gatys et al. 2015). "
-                    "Several style images are blended (--style-weights).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                    "Several style images are blended (--style-weights). "
+                    "With --from OUT.png, CONTENT and STYLE default to the ones recorded in OUT.png.",
     )
-    p.add_argument("content", metavar="CONTENT", help="content image file")
-    p.add_argument("styles", metavar="STYLE", nargs="+", help="style image file(s)")
+    p.add_argument("content", metavar="CONTENT", nargs="?", help="content image file")
+    p.add_argument("styles", metavar="STYLE", nargs="*", help="style image file(s)")
     p.add_argument("-o", "--output", required=True, help="output image (.png or .jpg)")
-    add_transfer_options(p)
+    add_options(p, TransferOptions)
+    add_output_options(p)
+    add_config_options(p, rerun=True)
     p.set_defaults(func=run)
 
 
+def inputs_and_options(args: argparse.Namespace) -> tuple[str, list[str], TransferOptions]:
+    """The content and style files and the options of a run, from flags, ``--config`` and ``--from``.
+
+    Raises:
+        NSTError: no CONTENT/STYLE and no ``--from`` record to take them from.
+    """
+    content, styles, recorded = args.content, list(args.styles), None
+    if args.rerun:
+        meta = read_metadata(args.rerun)
+        recorded = recorded_options(meta, TransferOptions)
+        inputs, cwd = dict(meta.get("inputs") or {}), meta.get("cwd")
+        if content is None and "content" in inputs:
+            content = rebase(str(inputs["content"]), cwd)
+        if not styles and isinstance(inputs.get("styles"), list):
+            styles = [rebase(str(s), cwd) for s in inputs["styles"]]
+    if content is None or not styles:
+        raise NSTError("give CONTENT and STYLE image files (or --from OUT.png to take them from an earlier output)")
+    return content, styles, options_from_args(args, TransferOptions, recorded)
+
+
 def run(args: argparse.Namespace) -> int:
-    opts = options_from_args(args)
+    content_path, style_paths, opts = inputs_and_options(args)
     extra = [*(opts.masks or []), *([opts.style_fine] if opts.style_fine else [])]
-    inputs = [args.content, *args.styles, *extra] + ([opts.init] if opts.init not in ("content", "noise", "style") else [])
-    check_outputs(args, inputs)
-    # Decode every input up front so bad files fail before any work is done
-    # (masks and --style-fine are decoded and checked by run_transfer before the network loads).
-    content = load_image(args.content)
-    styles = [load_image(s) for s in args.styles]
-    result = run_transfer(content, styles, opts, progress=not args.quiet)
-    panels = [(f"content: {Path(args.content).name}", content)]
-    panels += [(f"style: {Path(s).name}", im) for s, im in zip(args.styles, styles)]
-    return write_outputs(result, args, {"content": args.content, "styles": list(args.styles)}, opts, panels)
+    inputs = [content_path, *style_paths, *extra] + ([opts.init] if opts.init not in INIT_CHOICES else [])
+    check_outputs(args, inputs, opts)
+    # Decode every input up front so bad files fail before any work is done (masks and the
+    # fine style image are decoded and checked by run_coarse_to_fine before the network loads).
+    content = load_image(content_path)
+    styles = [load_image(s) for s in style_paths]
+    result = run_coarse_to_fine(content, styles, opts, progress=not args.quiet)
+    panels = [(f"content: {Path(content_path).name}", content)]
+    panels += [(f"style: {Path(s).name}", im) for s, im in zip(style_paths, styles)]
+    return write_outputs(result, args, {"content": content_path, "styles": style_paths}, opts, panels)

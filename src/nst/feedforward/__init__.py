@@ -7,11 +7,11 @@ Transfer and Super-Resolution", with instance normalization (Ulyanov et al.
 Modules: :mod:`.network` (the transformation network and its config),
 :mod:`.modelfile` (safetensors model and checkpoint files), :mod:`.train`
 (the training loop), :mod:`.stylize` (applying a model to images of any
-size), :mod:`.export` (ONNX export and the onnxruntime runner).
+size), :mod:`.export` (ONNX export).
 """
 
 from .modelfile import ModelInfo, load_model, save_model
 from .network import NetConfig, TransformerNet
-from .stylize import load_stylizer, stylize_image
+from .stylize import load_runner, stylize_image
 
-__all__ = ["ModelInfo", "NetConfig", "TransformerNet", "load_model", "load_stylizer", "save_model", "stylize_image"]
+__all__ = ["ModelInfo", "NetConfig", "TransformerNet", "load_model", "load_runner", "save_model", "stylize_image"]

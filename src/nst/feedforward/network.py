@@ -31,9 +31,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..errors import NSTError
+from ..config import check_fields, option
+from ..errors import NSTError, OptionError
 
 RESIDUAL_KINDS = ("conv", "separable")
+SHUFFLES = (1, 2, 4)
+ARCH = "architecture (stored in the model file; ignored when resuming)"
 
 
 @dataclass(frozen=True)
@@ -62,12 +65,17 @@ class NetConfig:
             load with ``False``.
     """
 
-    channels: tuple[int, ...] = (16, 32, 64)
-    residual_blocks: int = 5
-    residual: str = "conv"
-    outer_kernel: int = 5
-    shuffle: int = 2
-    skips: bool = True
+    channels: tuple[int, ...] = option(
+        (16, 32, 64), metavar="C", group=ARCH,
+        help="widths from the top level down; each further width halves the resolution")
+    residual_blocks: int = option(5, check="nonneg", group=ARCH, help="residual blocks at the bottom")
+    residual: str = option("conv", choices=RESIDUAL_KINDS, group=ARCH,
+                           help="dense 3x3 convolutions or depthwise-separable ones in the residual blocks")
+    outer_kernel: int = option(5, check="positive", group=ARCH, help="kernel of the first and last convolution")
+    shuffle: int = option(2, choices=SHUFFLES, group=ARCH,
+                          help="pixel (un)shuffle factor at the ends (1: Johnson's full-resolution first/last layers)")
+    skips: bool = option(True, group=ARCH,
+                         help="add encoder features to the decoder at each resolution (U-Net skips)")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
@@ -79,17 +87,12 @@ class NetConfig:
         return self.shuffle * 2 ** (len(self.channels) - 1)
 
     def validate(self) -> None:
-        """Raise :class:`NSTError` for impossible values."""
+        """Raise :class:`OptionError` for impossible values (run when the object is built)."""
+        check_fields(self)
         if not 1 <= len(self.channels) <= 6 or any(c < 1 for c in self.channels):
-            raise NSTError(f"network channels must be 1 to 6 positive widths, got {list(self.channels)}")
-        if self.residual_blocks < 0:
-            raise NSTError(f"residual_blocks must be >= 0, got {self.residual_blocks}")
-        if self.residual not in RESIDUAL_KINDS:
-            raise NSTError(f"residual must be one of {', '.join(RESIDUAL_KINDS)}, got {self.residual!r}")
-        if self.outer_kernel < 1 or self.outer_kernel % 2 == 0:
-            raise NSTError(f"outer_kernel must be odd and >= 1, got {self.outer_kernel}")
-        if self.shuffle not in (1, 2, 4):
-            raise NSTError(f"shuffle must be 1, 2 or 4, got {self.shuffle}")
+            raise OptionError("channels", f"must be 1 to 6 positive widths, got {list(self.channels)}")
+        if self.outer_kernel % 2 == 0:
+            raise OptionError("outer_kernel", f"must be odd, got {self.outer_kernel}")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -195,7 +198,7 @@ class TransformerNet(nn.Module):
     """Feed-forward style network: ``(N, 3, H, W)`` RGB in [0, 1] -> same shape.
 
     ``H`` and ``W`` must be multiples of ``config.factor`` (see
-    :func:`pad_to_multiple`). In training mode the output is the raw last
+    :func:`nst.images.pad_to_multiple`). In training mode the output is the raw last
     convolution (so gradients flow everywhere); in eval mode it is clamped to
     [0, 1], which is also what the exported ONNX graph computes.
     """

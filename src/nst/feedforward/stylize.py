@@ -8,39 +8,20 @@ the output has exactly the input's size. Works with a PyTorch model file
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 
-from ..images import fit_long_side, pil_to_tensor, resize, tensor_to_pil
+from ..errors import NSTError
+from ..images import crop_to, fit_long_side, pad_to_multiple, pil_to_tensor, resize, tensor_to_pil
+from ..runtime import cpu_session
 
 Stylizer = Callable[[torch.Tensor], torch.Tensor]
-
-
-def pad_to_multiple(x: torch.Tensor, factor: int) -> tuple[torch.Tensor, tuple[int, int]]:
-    """Pad ``(N, C, H, W)`` on the bottom and right so H and W are multiples of ``factor``.
-
-    Sides are also brought to at least ``2 * factor`` so every reflection pad
-    inside the network has room. Reflection padding, or replicate padding where
-    a side is too short to reflect. Returns the padded tensor and the original
-    ``(H, W)``, for :func:`crop_to`.
-    """
-    h, w = x.shape[-2:]
-    ph = max(-h % factor, 2 * factor - h)
-    pw = max(-w % factor, 2 * factor - w)
-    if ph or pw:
-        mode = "reflect" if ph < h and pw < w else "replicate"
-        x = F.pad(x, (0, pw, 0, ph), mode=mode)
-    return x, (h, w)
-
-
-def crop_to(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Crop ``(N, C, H', W')`` to its top-left ``size`` = (H, W)."""
-    return x[..., : size[0], : size[1]]
 
 
 def stylize_tensor(net: Stylizer, x: torch.Tensor, factor: int) -> torch.Tensor:
@@ -54,10 +35,10 @@ def stylize_tensor(net: Stylizer, x: torch.Tensor, factor: int) -> torch.Tensor:
     return crop_to(y, size).clamp(0.0, 1.0)
 
 
-def load_stylizer(path: str | os.PathLike, threads: int = 0) -> tuple[Stylizer, int]:
+def load_runner(path: str | os.PathLike, threads: int = 0) -> tuple[Stylizer, int]:
     """Load a model file for inference: ``(callable, downsampling factor)``.
 
-    ``.onnx`` files run with onnxruntime (:class:`~nst.feedforward.export.OnnxStylizer`,
+    ``.onnx`` files run with onnxruntime (:class:`OnnxStylizer`,
     ``threads`` intra-op threads, 0 = one per core); anything else is read as
     an nst safetensors model file (:func:`~nst.feedforward.modelfile.load_model`).
     The callable maps ``(N, 3, H, W)`` in [0, 1] to the same shape.
@@ -66,8 +47,6 @@ def load_stylizer(path: str | os.PathLike, threads: int = 0) -> tuple[Stylizer, 
         NSTError: the file is missing, corrupt, or not an nst model.
     """
     if Path(path).suffix.lower() == ".onnx":
-        from .export import OnnxStylizer
-
         runner = OnnxStylizer(path, threads)
         return runner, runner.factor
     from .modelfile import load_model
@@ -85,3 +64,47 @@ def stylize_image(stylizer: Stylizer, factor: int, img: Image.Image, size: int |
     if size:
         img = resize(img, fit_long_side(img.size, size))
     return tensor_to_pil(stylize_tensor(stylizer, pil_to_tensor(img), factor))
+
+
+class OnnxStylizer:
+    """Runs an exported network with onnxruntime; called like the PyTorch model.
+
+    ``stylizer(x)`` with ``x`` ``(N, 3, H, W)`` float32 in [0, 1] (H, W
+    multiples of :attr:`factor`) returns a ``(N, 3, H, W)`` float32 tensor in
+    [0, 1], as :class:`TransformerNet` does in eval mode.
+
+    Args:
+        path: ``.onnx`` file written by :func:`export_onnx`.
+        threads: onnxruntime intra-op threads (0: onnxruntime's default, one per core).
+
+    Raises:
+        NSTError: unreadable file, or inputs/outputs that are not one float
+            ``(N, 3, H, W)`` image in and one out, or no nst metadata.
+    """
+
+    def __init__(self, path: str | os.PathLike, threads: int = 0) -> None:
+        p = Path(path)
+        if not p.is_file():
+            raise NSTError(f"{p}: no such file" if not p.exists() else f"{p}: is not a file")
+        self.session = cpu_session(p, threads)
+        ins, outs = self.session.get_inputs(), self.session.get_outputs()
+        ok = (len(ins) == 1 and len(outs) == 1 and ins[0].type == "tensor(float)" and len(ins[0].shape) == 4
+              and ins[0].shape[1] == 3)
+        if not ok:
+            desc = ", ".join(f"{i.name} {i.type} {i.shape}" for i in ins)
+            raise NSTError(f"{p}: expected one float (N, 3, H, W) image input and one output, got inputs: {desc}")
+        meta = self.session.get_modelmeta().custom_metadata_map
+        try:
+            self.info = json.loads(meta["nst"])
+            from .network import NetConfig
+
+            self.config = NetConfig.from_dict(self.info["config"])
+        except (KeyError, TypeError, json.JSONDecodeError, NSTError):
+            raise NSTError(f"{p}: ONNX file without valid nst metadata; export models with nst export") from None
+        self.input_name = ins[0].name
+        self.factor = self.config.factor
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        a = np.ascontiguousarray(x.detach().cpu().numpy(), dtype=np.float32)
+        (y,) = self.session.run(None, {self.input_name: a})
+        return torch.from_numpy(y)

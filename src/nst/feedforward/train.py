@@ -1,7 +1,8 @@
 """Training a feed-forward style network (Johnson, Alahi and Fei-Fei 2016).
 
 Adam on random crops of a folder of photos against one style image, with the
-perceptual loss of :mod:`.loss`. The model file is rewritten every
+perceptual loss of :class:`nst.criterion.Criterion` (each output's content
+target is its own input photo). The model file is rewritten every
 ``checkpoint_every`` steps together with a checkpoint (network + Adam state +
 step count) that ``resume`` continues from; Ctrl-C writes both before
 stopping, so an interrupted run leaves a usable model.
@@ -18,64 +19,84 @@ from pathlib import Path
 
 import torch
 
+from ..config import check_fields, option
+from ..criterion import DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT, Criterion
 from ..device import pick_device
-from ..errors import NSTError
+from ..errors import NSTError, OptionError
 from ..images import check_output_path, fit_long_side, load_image, pil_to_tensor, resize
+from ..losses import STYLE_STATISTICS
+from ..vgg import parse_layers
 from .data import find_images, load_photos, random_batch
-from .loss import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, PerceptualLoss
 from .modelfile import ModelInfo, load_checkpoint, save_checkpoint, save_model
 from .network import NetConfig, TransformerNet
 
 CHECKPOINT_SUFFIX = ".ckpt.safetensors"
 
 
+# Johnson et al.: content relu2_2; style relu1_2, relu2_2, relu3_3, relu4_3 (of VGG-16; same names in VGG-19).
+DEFAULT_CONTENT_LAYERS: dict[str, float] = {"relu2_2": 1.0}
+DEFAULT_STYLE_LAYERS: dict[str, float] = {n: 0.25 for n in ("relu1_2", "relu2_2", "relu3_3", "relu4_3")}
+TRAINING, LOSSES = "training", "losses (relative, as in nst transfer)"
+
+
 @dataclass
 class TrainOptions:
-    """Options of ``nst train`` with their defaults.
+    """Options of ``nst train`` with their defaults, declared once (:mod:`nst.config`).
 
     ``size``: side of the square training crops (px); ``style_size``: long side
     of the style image (None: ``2 * size``, so strokes keep their look when
     the network is applied to photos about twice the crop size); ``steps``:
     optimizer steps (``epochs``, if set, overrides it: ``ceil(epochs * photos /
-    batch_size)``); weights multiply the relative losses of :mod:`.loss`;
-    ``checkpoint_every``: steps between checkpoints (0: only at the end).
+    batch_size)``); weights multiply the relative losses of
+    :class:`nst.criterion.Criterion`, whose style statistics (``style_loss``)
+    are those of ``nst transfer``; ``checkpoint_every``: steps between
+    checkpoints (0: only at the end). Checked when built.
+
+    Raises:
+        OptionError: a bad value, naming the field.
     """
 
-    size: int = 256
-    batch_size: int = 4
-    steps: int = 2000
-    epochs: float | None = None
-    lr: float = 1e-3
-    content_weight: float = 1.0
-    style_weight: float = 10.0
-    tv_weight: float = 1.0
-    content_layers: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_CONTENT_LAYERS))
-    style_layers: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_STYLE_LAYERS))
-    style_size: int | None = None
-    checkpoint_every: int = 200
-    seed: int = 0
-    device: str | None = None
+    size: int = option(256, check="positive", group=TRAINING, help="side of the square training crops in pixels")
+    batch_size: int = option(4, check="positive", group=TRAINING, help="photos per step")
+    steps: int = option(2000, check="positive", group=TRAINING,
+                        help="optimizer steps in all (a resumed run continues up to it)")
+    epochs: float | None = option(None, check="positive", group=TRAINING,
+                                  help="passes over the photos; overrides the step count")
+    lr: float = option(1e-3, check="positive", group=TRAINING, help="Adam learning rate")
+    seed: int = option(0, group=TRAINING, help="random seed (initialization, crops)")
+    checkpoint_every: int = option(200, check="nonneg", group=TRAINING, metavar="N",
+                                   help="write model and checkpoint every N steps (0: only at the end)")
+    device: str | None = option(None, group=TRAINING, help="cpu, cuda, cuda:N or mps",
+                                default_text="the best available")
+    content_weight: float = option(DEFAULT_CONTENT_WEIGHT, check="nonneg", group=LOSSES, help="content loss weight")
+    style_weight: float = option(DEFAULT_STYLE_WEIGHT, check="nonneg", group=LOSSES, help="style loss weight")
+    tv_weight: float = option(DEFAULT_TV_WEIGHT, check="nonneg", group=LOSSES, help="total-variation loss weight")
+    style_size: int | None = option(None, check="positive", group=LOSSES,
+                                    help="long side of the style image in pixels", default_text="2 x the crop size")
+    content_layers: dict[str, float] = option(factory=lambda: dict(DEFAULT_CONTENT_LAYERS), group=LOSSES,
+                                              metavar="LAYER[:W]", help="VGG-19 content layers")
+    style_layers: dict[str, float] = option(factory=lambda: dict(DEFAULT_STYLE_LAYERS), group=LOSSES,
+                                            metavar="LAYER[:W]", help="VGG-19 style layers")
+    style_loss: str = option("gram", choices=tuple(STYLE_STATISTICS), group=LOSSES,
+                             help="style statistics (as in nst transfer): Gram matrices, feature mean and "
+                                  "covariance, or Wasserstein-2 distance")
+
+    def __post_init__(self) -> None:
+        self.validate()
 
     def validate(self) -> None:
-        """Raise :class:`NSTError` naming the first bad option."""
-        for name in ("size", "batch_size", "steps"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or v < 1:
-                raise NSTError(f"--{name.replace('_', '-')} must be a positive integer, got {v}")
+        """Check every value (run when the object is built); layer lists become ``{name: weight}``.
+
+        Raises:
+            OptionError: naming the first bad field.
+        """
+        check_fields(self)
         if self.size < 16:
-            raise NSTError(f"--size must be >= 16, got {self.size}")
-        if self.epochs is not None and not (math.isfinite(self.epochs) and self.epochs > 0):
-            raise NSTError(f"--epochs must be > 0, got {self.epochs}")
+            raise OptionError("size", f"must be >= 16, got {self.size}")
         if self.style_size is not None and self.style_size < 16:
-            raise NSTError(f"--style-size must be >= 16, got {self.style_size}")
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            raise NSTError(f"--lr must be > 0, got {self.lr}")
-        for name in ("content_weight", "style_weight", "tv_weight"):
-            v = getattr(self, name)
-            if not (math.isfinite(v) and v >= 0):
-                raise NSTError(f"--{name.replace('_', '-')} must be >= 0, got {v}")
-        if self.checkpoint_every < 0:
-            raise NSTError(f"--checkpoint-every must be >= 0, got {self.checkpoint_every}")
+            raise OptionError("style_size", f"must be >= 16, got {self.style_size}")
+        self.content_layers = parse_layers(self.content_layers, "vgg19", "content_layers")
+        self.style_layers = parse_layers(self.style_layers, "vgg19", "style_layers")
 
 
 @dataclass
@@ -131,7 +152,6 @@ def train(
         NSTError: bad options, unreadable style image, no readable photos,
             ``resume`` without a readable checkpoint, bad output path.
     """
-    opts.validate()
     out = check_output_path(output, [style_path], extensions=(".safetensors",), option="-o")
     ckpt = checkpoint_path(out)
     style_img = load_image(style_path)
@@ -139,7 +159,7 @@ def train(
     resumed = None
     if resume:
         if not ckpt.is_file():
-            raise NSTError(f"--resume: no checkpoint {ckpt} (written by an earlier nst train -o {out})")
+            raise OptionError("resume", f"no checkpoint {ckpt} (written by an earlier training run into {out})")
         resumed = load_checkpoint(ckpt)
     device = pick_device(opts.device)
     photos, bad = load_photos(files, opts.size, photo_progress)
@@ -149,8 +169,10 @@ def train(
 
     style_side = opts.style_size or 2 * opts.size
     style = pil_to_tensor(resize(style_img, fit_long_side(style_img.size, style_side)))
-    loss_fn = PerceptualLoss(style, opts.content_layers, opts.style_layers,
-                             opts.content_weight, opts.style_weight, opts.tv_weight, device)
+    loss_fn = Criterion(content_layers=opts.content_layers, style_layers=opts.style_layers, device=device,
+                        style_loss=opts.style_loss, content_weight=opts.content_weight,
+                        style_weight=opts.style_weight, tv_weight=opts.tv_weight)
+    loss_fn.set_style([style])
     torch.manual_seed(opts.seed)
     if resumed is not None:
         net, optim_state, info = resumed
@@ -183,7 +205,7 @@ def train(
         while step < steps:
             generator.manual_seed(opts.seed * 1_000_003 + step)  # batch depends only on (seed, step): resumable
             photo = random_batch(photos, opts.batch_size, opts.size, generator).to(device)
-            terms = loss_fn(net(photo), photo)
+            terms = loss_fn(net(photo), content=photo)
             optimizer.zero_grad(set_to_none=True)
             terms["total"].backward()
             optimizer.step()
@@ -192,7 +214,7 @@ def train(
             last = {k: float(v.detach()) for k, v in terms.items()}
             history.append(last)
             if not math.isfinite(last["total"]):
-                raise NSTError(f"training diverged at step {step} (loss {last['total']}); try a smaller --lr")
+                raise OptionError("lr", f"training diverged at step {step} (loss {last['total']}); try a smaller one")
             if callback is not None:
                 callback(Progress(step, steps, last, done / max(time.perf_counter() - t0, 1e-9)))
             if opts.checkpoint_every and step % opts.checkpoint_every == 0 and step < steps:

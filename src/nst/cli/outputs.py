@@ -1,0 +1,102 @@
+"""Writing a run's result, its metadata and the pictures of the process (shared by several commands)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from ..errors import NSTError
+from ..images import ImageLike, check_output_path, save_image
+from ..metadata import build_metadata, png_info
+from ..options import OUTPUT, TransferOptions
+from ..transfer import TransferResult
+from ..visualize import contact_sheet, loss_plot
+from .options import option_group
+
+# Picture options and the file name endings they accept.
+PICTURES = {"--gif": (".gif",), "--plot": (".png",), "--sheet": (".png", ".jpg", ".jpeg")}
+
+
+def add_output_options(p: argparse.ArgumentParser) -> None:
+    """Add ``--plot``, ``--sheet`` and ``--quiet`` (pictures of a finished run; command line only) to ``p``."""
+    g = option_group(p, OUTPUT)
+    g.add_argument("--plot", default=None, metavar="OUT.png",
+                   help="plot of the content, style, TV and total losses per iteration (log scale)")
+    g.add_argument("--sheet", default=None, metavar="OUT.png",
+                   help="labelled contact sheet of the inputs and the result (.png or .jpg)")
+    g.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def check_outputs(args: argparse.Namespace, inputs: Sequence[str | os.PathLike],
+                  opts: TransferOptions | None = None) -> None:
+    """Validate ``-o`` and the ``--gif`` (from ``opts``)/``--plot``/``--sheet`` targets before any work.
+
+    Raises:
+        NSTError: a wrong extension, a missing folder, a directory, an input
+            file, or two outputs naming the same file.
+    """
+    targets = {"-o": args.output}
+    check_output_path(args.output, inputs)
+    for option, exts in PICTURES.items():
+        path = opts.gif if option == "--gif" and opts is not None else getattr(args, option.lstrip("-"), None)
+        if path:
+            check_output_path(path, inputs, extensions=exts, option=option)
+            for other, q in targets.items():
+                if Path(path).resolve() == Path(q).resolve():
+                    raise NSTError(f"{option} {path}: same file as {other}")
+            targets[option] = path
+
+
+def write_outputs(
+    result: TransferResult,
+    args: argparse.Namespace,
+    inputs: Mapping[str, object],
+    opts: TransferOptions,
+    panels: Sequence[tuple[str, ImageLike]],
+    result_label: str = "result",
+    **extra: object,
+) -> int:
+    """Write the result with its metadata, then the ``--plot`` and ``--sheet`` pictures.
+
+    ``inputs`` names the input files by role (recorded in the metadata);
+    ``panels`` are the ``(label, image)`` pairs shown before the result (labelled
+    ``result_label``) on the contact sheet, all at the result's height; ``extra`` goes into the metadata. Returns the exit status.
+    """
+    h, w = result.image.shape[-2:]
+    meta = build_metadata(
+        args.command, getattr(args, "argv", sys.argv[1:]), inputs, opts.to_dict(),
+        {"iterations": result.iterations, "loss": result.best_loss, "width": w, "height": h,
+         "interrupted": result.interrupted},
+        **extra,
+    )
+    status = write_result(result, args.output, args.quiet, metadata=meta)
+    if args.plot:
+        save_image(loss_plot(result.history, title=f"nst {args.command}: {Path(args.output).name}"), args.plot)
+    if args.sheet:
+        sheet = contact_sheet([*panels, (f"{result_label}: {Path(args.output).name}", result.image)], height=h)
+        save_image(sheet, args.sheet)
+    return status
+
+
+def write_result(result: TransferResult, output: str, quiet: bool, pnginfo=None, metadata: dict | None = None) -> int:
+    """Save the result atomically; report an interrupted run. Returns the exit status.
+
+    ``metadata`` (:func:`nst.metadata.build_metadata`) goes into a PNG text
+    chunk or a JPEG comment.
+    """
+    comment = None
+    if metadata is not None:
+        pnginfo = png_info(metadata)
+        comment = json.dumps(metadata, ensure_ascii=False)
+    save_image(result.image, output, pnginfo=pnginfo, comment=comment)
+    if result.interrupted:
+        print(f"interrupted after {result.iterations} iterations; wrote the best image so far to {output}",
+              file=sys.stderr)
+        return 130
+    if not quiet:
+        print(f"wrote {output} ({result.iterations} iterations, loss {result.best_loss:.4g})", file=sys.stderr)
+    return 0

@@ -1,0 +1,238 @@
+"""The coarse-to-fine driver: a full style transfer run from images and options.
+
+:func:`run_coarse_to_fine` runs :class:`~nst.transfer.StyleTransfer` over the
+sizes of :func:`nst.schedule.make_schedule` (Gatys et al. 2017, sec. 5: each
+scale starts from the previous result, upsampled), and applies the colour,
+mask and fine-style controls, the initial image, the seed, the progress bar
+and the intermediate images around it.
+
+Images are ``(1, 3, H, W)`` float32 RGB tensors in [0, 1], PIL images or paths.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from tqdm.auto import tqdm
+
+from .color import keep_colors, luminance_image, match_color, match_luminance
+from .device import memory_budget, pick_device
+from .errors import OptionError
+from .images import ImageLike, as_list, as_pil, fit_long_side, pil_to_tensor, resize, save_image, tensor_to_pil
+from .masks import load_masks, mask_tensor
+from .schedule import make_schedule
+from .transfer import Callback, Step, StyleTransfer, TransferResult
+from .visualize import check_gif_path, write_gif
+
+if TYPE_CHECKING:
+    from .options import TransferOptions
+
+# Starting images by name (``init``); any other value is an image path.
+INIT_CHOICES = ("content", "noise", "style")
+
+
+def prepare_images(
+    content: ImageLike, styles: Sequence[ImageLike], size: int, style_scale: float = 1.0
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Decode and resize: content to long side ``size``, styles to ``size * style_scale``.
+
+    Returns ``(content (1, 3, H, W), [style (1, 3, H_i, W_i), ...])`` in [0, 1].
+
+    Raises:
+        NSTError: an image cannot be read.
+    """
+    c = as_pil(content, "content image")
+    c = resize(c, fit_long_side(c.size, size))
+    style_side = max(1, round(size * style_scale))
+    ss = []
+    for i, s in enumerate(styles):
+        s = as_pil(s, f"style image {i + 1}")
+        ss.append(pil_to_tensor(resize(s, fit_long_side(s.size, style_side))))
+    return pil_to_tensor(c), ss
+
+
+def upsample(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Bicubic resize of ``(1, 3, h, w)`` to ``size`` = (H, W), clamped to [0, 1]."""
+    return F.interpolate(image, size=size, mode="bicubic", align_corners=False).clamp(0, 1)
+
+
+def initial_image(init: str, content: torch.Tensor, styles: Sequence[torch.Tensor], seed: int) -> torch.Tensor:
+    """The starting image ``(1, 3, H, W)`` for ``init`` = content | noise | style | path.
+
+    ``noise`` is uniform in [0, 1] drawn from a generator seeded with ``seed``;
+    ``style`` and a path are resized to the content's size.
+
+    Raises:
+        NSTError: unreadable init image.
+    """
+    h, w = content.shape[-2:]
+    if init == "content":
+        return content.clone()
+    if init == "noise":
+        g = torch.Generator().manual_seed(seed)
+        return torch.rand(content.shape, generator=g)
+    if init == "style":
+        return pil_to_tensor(resize(as_pil(styles[0]), (w, h)))
+    return pil_to_tensor(resize(as_pil(init, "init image"), (w, h)))
+
+
+class ProgressCallback:
+    """tqdm progress bar with current losses, plus optional saving every N iterations.
+
+    Iterations are counted across all scales of a coarse-to-fine run. Every
+    ``save_every`` iterations the iterate is written to ``save_dir`` and, with
+    ``keep_frames``, kept in ``frames`` (8-bit PIL images at the scale's size)
+    for an animated GIF.
+    """
+
+    def __init__(self, total: int, show: bool, save_every: int = 0, save_dir: str | None = None,
+                 keep_frames: bool = False, desc: str = "stylizing") -> None:
+        self.bar = tqdm(total=total, desc=desc, unit="it", disable=not show, dynamic_ncols=True)
+        self.save_every = save_every
+        self.save_dir = Path(save_dir) if save_dir else None
+        self.keep_frames = keep_frames
+        self.frames: list[Image.Image] = []
+        self.digits = len(str(total))
+        self.count = 0
+
+    def __call__(self, step: Step) -> None:
+        self.count += 1
+        self.bar.update(1)
+        h, w = step.image.shape[-2:]
+        self.bar.set_postfix({"px": f"{w}x{h}", **{k: f"{v:.3g}" for k, v in step.losses.items()}}, refresh=False)
+        if self.save_every and self.count % self.save_every == 0:
+            if self.save_dir:
+                save_image(step.image.clamp(0, 1).cpu(), self.save_dir / f"iter_{self.count:0{self.digits}d}.png")
+            if self.keep_frames:
+                self.frames.append(tensor_to_pil(step.image.cpu()))
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def run_coarse_to_fine(
+    content: ImageLike,
+    style: ImageLike | Sequence[ImageLike],
+    opts: TransferOptions,
+    progress: bool = True,
+    callback: Callback | None = None,
+    desc: str = "stylizing",
+) -> TransferResult:
+    """Run a full coarse-to-fine style transfer with validated options.
+
+    For each scale of :func:`nst.schedule.make_schedule` the content and style
+    images are resized from the originals, targets are recomputed, and the
+    previous scale's result, upsampled (bicubic), is the starting image.
+    The controls of Gatys et al. 2017 are applied here: colour
+    (:func:`apply_color_mode` before, :func:`nst.color.keep_colors` after),
+    masks (checked by :func:`nst.masks.load_masks` before any work, resized
+    per scale) and the fine-texture style.
+
+    ``callback`` is called with each :class:`~nst.transfer.Step` after the
+    progress bar; raising ``KeyboardInterrupt`` in it ends the run like Ctrl-C.
+    With ``opts.gif`` the iterates kept every ``opts.save_every`` iterations,
+    then the result, are written as an animated GIF of the result's size
+    (:func:`nst.visualize.write_gif`), also after Ctrl-C. ``desc`` labels the
+    progress bar.
+
+    Returns:
+        :class:`TransferResult` of the final scale, with ``history`` and
+        ``iterations`` summed over all scales.
+    Raises:
+        NSTError: bad images; OptionError: options that do not fit the images (weights or
+            masks per style image).
+    """
+    styles = as_list(style)
+    if not styles:
+        raise OptionError("styles", "at least one style image is needed")
+    if opts.style_weights is not None and len(opts.style_weights) != len(styles):
+        raise OptionError("style_weights", f"got {len(opts.style_weights)} weights for {len(styles)} style image(s)")
+    content_pil = as_pil(content, "content image")
+    style_pils = [as_pil(s, f"style image {i + 1}") for i, s in enumerate(styles)]
+    masks = None if opts.masks is None else load_masks(opts.masks, content_pil.size, len(styles))
+    fine_pil = None if opts.style_fine is None else as_pil(opts.style_fine, "style_fine image")
+    color_content, style_pils, fine_pil = apply_color_mode(opts.preserve_color, content_pil, style_pils, fine_pil)
+    schedule = make_schedule(opts.size, opts.iterations, opts.min_size, opts.max_iterations, sizes=opts.scales)
+    if opts.gif:
+        check_gif_path(opts.gif)
+    if opts.save_dir:
+        os.makedirs(opts.save_dir, exist_ok=True)
+    device = pick_device(opts.device)
+    torch.manual_seed(opts.seed)
+    st = StyleTransfer(opts.model, opts.weights, opts.pooling, opts.content_layers, opts.style_layers, device,
+                       style_loss=opts.style_loss)
+    cb = ProgressCallback(sum(sc.iterations for sc in schedule), progress, opts.save_every, opts.save_dir,
+                          keep_frames=bool(opts.gif), desc=desc)
+    luminance = opts.preserve_color == "luminance"
+    x: torch.Tensor | None = None
+    history: list[dict[str, float]] = []
+
+    def each_step(step: Step) -> None:
+        if luminance:  # show and save the colour result, not the luminance being optimized
+            step = replace(step, image=keep_colors(step.image, original_t))
+        cb(step)
+        if callback is not None:
+            callback(step)
+
+    try:
+        for sc in schedule:
+            content_t, style_ts = prepare_images(color_content, style_pils, sc.size, opts.style_scale)
+            size = (content_t.shape[-1], content_t.shape[-2])
+            original_t = pil_to_tensor(resize(content_pil, size)) if luminance else content_t
+            mask_ts = None if masks is None else [mask_tensor(m, size) for m in masks]
+            fine_t = None if fine_pil is None else prepare_images(fine_pil, [], round(sc.size * opts.style_scale))[0]
+            if x is None:
+                x = initial_image(opts.init, content_t, style_ts, opts.seed)
+            else:
+                x = upsample(x, tuple(content_t.shape[-2:]))
+            st.plan_memory(*content_t.shape[-2:], memory_budget(device, opts.max_memory))
+            st.set_targets(content_t, style_ts, opts.style_weights, masks=mask_ts, fine_style=fine_t)
+            result = st.optimize(
+                x, sc.iterations, opts.optimizer, opts.lr,
+                opts.content_weight, opts.style_weight, opts.tv_weight,
+                callback=each_step, tol=opts.tol, window=opts.window,
+            )
+            history += [{**h, "size": float(sc.size)} for h in result.history]
+            x = result.image
+            if result.interrupted:
+                break
+    finally:
+        cb.close()
+    result.history, result.iterations = history, len(history)
+    if luminance:
+        result.image = keep_colors(result.image, original_t)
+    if opts.gif:
+        write_gif([*cb.frames, result.image], opts.gif)
+    return result
+
+
+def apply_color_mode(
+    mode: str, content: Image.Image, styles: Sequence[Image.Image], fine: Image.Image | None = None
+) -> tuple[Image.Image, list[Image.Image], Image.Image | None]:
+    """Prepare the images for ``preserve_color`` (Gatys et al. 2017, sec. 4), at full resolution.
+
+    ``none``: unchanged. ``luminance``: the content becomes its luminance and
+    each style its luminance matched to the content's mean and variance (all
+    as 3-channel grey; :func:`nst.color.keep_colors` restores the colours
+    after the run). ``histogram``: each style's colours get the content's
+    mean and covariance (:func:`nst.color.match_color`).
+
+    Returns:
+        ``(content, styles, fine)`` as RGB PIL images.
+    """
+    if mode == "none":
+        return content, list(styles), fine
+    c = pil_to_tensor(content)
+    if mode == "luminance":
+        change = lambda s: tensor_to_pil(match_luminance(pil_to_tensor(s), c))  # noqa: E731
+        content = tensor_to_pil(luminance_image(c))
+    else:
+        change = lambda s: tensor_to_pil(match_color(pil_to_tensor(s), c))  # noqa: E731
+    return content, [change(s) for s in styles], None if fine is None else change(fine)

@@ -1,0 +1,277 @@
+"""The perceptual criterion: content, style and total-variation losses on a VGG loss network.
+
+One :class:`Criterion` serves both ways of making a stylized image:
+
+* the pixel optimization of Gatys, Ecker and Bethge (2015)
+  (:class:`nst.transfer.StyleTransfer`): content targets fixed once per scale
+  with :meth:`Criterion.set_content`;
+* the training of feed-forward networks of Johnson, Alahi and Fei-Fei (2016)
+  (:func:`nst.feedforward.train.train`): the content target of each output is
+  its own input photo, passed to the call (``criterion(output, content=photo)``).
+
+Style targets (:meth:`Criterion.set_style`) cover every control of Gatys et
+al. 2017: any style statistic of :data:`nst.losses.STYLE_STATISTICS`, blends
+of several style images, guidance masks (one region per style image) and a
+separate style image for the fine layers. Every term is relative (divided by
+its target's energy, :mod:`nst.losses`), so weights mean the same for any
+image, layer and weights file. The design follows pystiche's ``loss`` package,
+used by its image and model optimization alike.
+
+Images are ``(N, 3, H, W)`` float32 RGB in [0, 1].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from . import losses as L
+from .device import amp_dtype, preferred_memory_format
+from .errors import OptionError
+from .vgg import layer_names, layer_size, parse_layers
+from .weights import load_vgg
+
+DEFAULT_CONTENT_LAYERS: dict[str, float] = {"relu4_2": 1.0}
+# Equal per-layer weights as in Gatys et al. 2015 (w_l = 1/5).
+DEFAULT_STYLE_LAYERS: dict[str, float] = {f"relu{b}_1": 0.2 for b in range(1, 6)}
+DEFAULT_CONTENT_WEIGHT = 1.0
+DEFAULT_STYLE_WEIGHT = 10.0
+DEFAULT_TV_WEIGHT = 1.0
+# Layers whose style targets come from the fine-texture style image (``style_fine``).
+FINE_LAYERS = ("relu1_1", "relu2_1")
+TERMS = ("content", "style", "tv")
+
+
+@dataclass
+class StyleTerm:
+    """One style loss term at one layer: a region (``mask``) and its target statistics.
+
+    ``weight``: the region's share of the layer's loss (blend weight);
+    ``mask``: ``None`` (whole image) or ``(1, 1, h, w)`` in [0, 1] at the
+    layer's resolution; ``target``: prepared statistics
+    (:class:`nst.losses.StyleStatistic`); ``normalizer``: ``1 / energy(target)``.
+    """
+
+    weight: float
+    mask: torch.Tensor | None
+    target: object
+    normalizer: float
+
+
+def layer_mask(mask: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
+    """Resize a guidance mask ``(1, 1, H, W)`` in [0, 1] to a layer's ``(h, w)`` (bilinear, antialiased)."""
+    if tuple(mask.shape[-2:]) == tuple(size):
+        return mask.float()
+    m = F.interpolate(mask.float(), size=tuple(size), mode="bilinear", align_corners=False, antialias=True)
+    return m.clamp(0, 1)
+
+
+def weigh(terms: Mapping[str, torch.Tensor], content_weight: float, style_weight: float,
+          tv_weight: float) -> dict[str, torch.Tensor]:
+    """Weighted ``content``, ``style`` and ``tv`` terms and their ``total`` (scalar tensors)."""
+    out = {"content": content_weight * terms["content"], "style": style_weight * terms["style"],
+           "tv": tv_weight * terms["tv"]}
+    out["total"] = out["content"] + out["style"] + out["tv"]
+    return out
+
+
+class Criterion(torch.nn.Module):
+    """Weighted content + style + TV loss of images against targets, on a frozen VGG.
+
+    Args:
+        model: ``"vgg19"`` or ``"vgg16"`` (:data:`nst.vgg.MODELS`).
+        weights: weights source, see :func:`nst.weights.load_vgg`.
+        pooling: ``"max"`` or ``"avg"``.
+        content_layers: ``{layer: weight}`` (default ``{"relu4_2": 1}``).
+        style_layers: ``{layer: weight}`` (default relu1_1..relu5_1 at 0.2 each).
+        device: torch device.
+        style_loss: a key of :data:`nst.losses.STYLE_STATISTICS`: ``"gram"``
+            (Gatys et al. 2015), ``"mean-cov"`` or ``"wasserstein"``.
+        content_weight, style_weight, tv_weight: multipliers of the relative
+            losses (dimensionless, >= 0).
+
+    The network is truncated after the deepest layer used and runs under
+    autocast where :func:`nst.device.amp_dtype` picks a dtype, in the layout of
+    :func:`nst.device.preferred_memory_format`; losses stay float32.
+    ``criterion(image)`` (after :meth:`set_content` and :meth:`set_style`) or
+    ``criterion(image, content=photo)`` returns the weighted
+    ``{"content", "style", "tv", "total"}`` scalar tensors.
+
+    Raises:
+        NSTError: unknown layer, model or pooling; unreadable weights.
+    """
+
+    def __init__(
+        self,
+        model: str = "vgg19",
+        weights: str | None = None,
+        pooling: str = "max",
+        content_layers: Mapping[str, float] | Sequence[str] | None = None,
+        style_layers: Mapping[str, float] | Sequence[str] | None = None,
+        device: torch.device | str = "cpu",
+        style_loss: str = "gram",
+        content_weight: float = DEFAULT_CONTENT_WEIGHT,
+        style_weight: float = DEFAULT_STYLE_WEIGHT,
+        tv_weight: float = DEFAULT_TV_WEIGHT,
+    ) -> None:
+        super().__init__()
+        if style_loss not in L.STYLE_STATISTICS:
+            raise OptionError("style_loss", f"{style_loss!r} is not one of {', '.join(L.STYLE_STATISTICS)}")
+        self.content_layers = parse_layers(content_layers or DEFAULT_CONTENT_LAYERS, model, "content_layers")
+        self.style_layers = parse_layers(style_layers or DEFAULT_STYLE_LAYERS, model, "style_layers")
+        order = layer_names(model)
+        self.layers = sorted(set(self.content_layers) | set(self.style_layers), key=order.index)
+        self.device = torch.device(device)
+        self.net = load_vgg(model, weights, pooling=pooling, last_layer=self.layers[-1], device=self.device)
+        self.amp = amp_dtype(self.device)
+        self.memory_format = preferred_memory_format(self.device)
+        self.net.to(memory_format=self.memory_format)
+        self.checkpoint_blocks = 0
+        self.style_loss = style_loss
+        self.statistic = L.STYLE_STATISTICS[style_loss]
+        self.weights = {"content": content_weight, "style": style_weight, "tv": tv_weight}
+        self.content_targets: dict[str, torch.Tensor] = {}
+        self.normalizers: dict[tuple[str, str], float] = {}
+        self.style_terms: dict[str, list[StyleTerm]] = {}
+
+    def features(self, image: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
+        """Float32 activations of ``layers`` for ``image`` ``(N, 3, H, W)``.
+
+        Runs under autocast where :func:`nst.device.amp_dtype` picks a dtype,
+        checkpointing the first ``checkpoint_blocks`` blocks.
+        """
+        image = image.contiguous(memory_format=self.memory_format)
+        with torch.autocast(self.device.type, dtype=self.amp or torch.float32, enabled=self.amp is not None):
+            feats = self.net(image, layers, self.checkpoint_blocks)
+        return {k: v.float() for k, v in feats.items()}
+
+    # ----------------------------------------------------------------- targets
+    @torch.no_grad()
+    def set_content(self, content: torch.Tensor) -> None:
+        """Fix the content targets: the features of ``content`` ``(1, 3, H, W)`` at the content layers."""
+        feats = self.features(content.to(self.device), list(self.content_layers))
+        self.content_targets = {n: feats[n].detach().clone() for n in self.content_layers}
+        self.normalizers = {("c", n): L.inverse_energy(t, mean=True) for n, t in self.content_targets.items()}
+        self.normalizers.update({("s", n): terms[0].normalizer for n, terms in self.style_terms.items()})
+
+    @torch.no_grad()
+    def set_style(
+        self,
+        styles: Sequence[torch.Tensor],
+        blend: Sequence[float] | None = None,
+        masks: Sequence[torch.Tensor] | None = None,
+        fine_style: torch.Tensor | None = None,
+        size: Sequence[int] | None = None,
+    ) -> None:
+        """Compute the style target statistics once (per scale).
+
+        Without ``masks`` every style layer gets one term: the statistics of
+        the weighted pool of all style images' features (for Gram matrices the
+        weighted mean Gram matrix, which equals a weighted sum of per-style
+        losses up to a constant). With ``masks`` (Gatys et al. 2017, sec. 3)
+        style ``i`` governs the region ``masks[i]``: each style layer gets one
+        term per region, comparing the image's guided statistics (mask
+        resized to the layer's resolution) with the whole style image's,
+        weighted by ``blend``. With ``fine_style`` the layers in
+        :data:`FINE_LAYERS` take their targets from that image instead
+        (coarse structure of ``styles``, fine texture of ``fine_style``).
+
+        Args:
+            styles: list of ``(1, 3, H_i, W_i)`` in [0, 1] (sizes may differ).
+            blend: one weight per style image, >= 0, not all 0 (normalized
+                to sum 1; default equal).
+            masks: ``None`` or one ``(1, 1, h, w)`` guidance mask in [0, 1]
+                per style image, covering the image to be optimized.
+            fine_style: ``None`` or ``(1, 3, H_f, W_f)`` in [0, 1].
+            size: ``(H, W)`` of the images the loss will see; needed with
+                ``masks`` (the masks are resized to each layer's resolution).
+        Raises:
+            OptionError: no style image, or a wrong number of masks or blend weights.
+        """
+        if not styles:
+            raise OptionError("styles", "at least one style image is needed")
+        if masks is not None and len(masks) != len(styles):
+            raise OptionError("masks", f"got {len(masks)} mask(s) for {len(styles)} style image(s); "
+                                       "give one per style image")
+        blend = L.normalize_blend(blend, len(styles))
+        stat = self.statistic
+        layers = list(self.style_layers)
+        style_feats = [self.features(s.to(self.device), layers) for s in styles]
+        fine_feats = None if fine_style is None else self.features(fine_style.to(self.device), layers)
+        if masks is not None:
+            h, w = size if size is not None else masks[0].shape[-2:]
+            shapes = {n: layer_size(h, w, n) for n in layers}
+        self.style_terms = {}
+        for n in layers:
+            sources = [f[n] for f in style_feats]
+            if fine_feats is not None and n in FINE_LAYERS:
+                sources = [fine_feats[n]] * len(styles)
+            per_style = [stat.stats(f, None) for f in sources]
+            if masks is None:
+                groups = [(1.0, None, stat.blend(per_style, blend))]
+            else:
+                groups = [(w, layer_mask(m.to(self.device), shapes[n]), st)
+                          for w, m, st in zip(blend, masks, per_style) if w > 0]
+            terms = []
+            for w, m, st in groups:
+                target = stat.target(st)
+                terms.append(StyleTerm(w, m, target, 1.0 / max(stat.energy(target), 1e-12)))
+            self.style_terms[n] = terms
+        # Normalizers (see losses.inverse_energy) by (kind, layer): content and style layers may share a
+        # name; ("s", layer) records the first term's, for callers that read them.
+        self.normalizers = {k: v for k, v in self.normalizers.items() if k[0] == "c"}
+        self.normalizers.update({("s", n): terms[0].normalizer for n, terms in self.style_terms.items()})
+
+    @property
+    def style_targets(self) -> dict[str, object]:
+        """``{layer: target}`` of each style layer's first term (the blended Gram matrix when unmasked)."""
+        return {n: terms[0].target for n, terms in self.style_terms.items()}
+
+    # ------------------------------------------------------------------- loss
+    def style_value(self, feats: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """Unweighted style loss: ``sum_l w_l sum_r w_r loss(stats_r(F_l), target_{l,r}) / energy``.
+
+        ``feats`` maps style layer names to ``(N, C, H, W)`` activations (the
+        loss is the batch mean).
+        """
+        stat = self.statistic
+        total = next(iter(feats.values())).new_zeros(())
+        for n, lw in self.style_layers.items():
+            for term in self.style_terms[n]:
+                total = total + lw * term.weight * stat.loss(stat.stats(feats[n], term.mask), term.target,
+                                                             term.normalizer)
+        return total
+
+    def unweighted(self, image: torch.Tensor, content: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """The relative ``content``, ``style`` and ``tv`` losses of ``image`` ``(N, 3, H, W)``, unweighted.
+
+        ``content``: ``None`` to compare with the targets of :meth:`set_content`,
+        or ``(N, 3, H, W)`` images whose features are the targets (each output
+        against its own input, for training; computed without gradient).
+        Differentiable in ``image``.
+
+        Raises:
+            RuntimeError: :meth:`set_style` (or :meth:`set_content`, without
+                ``content``) was not called first.
+        """
+        if not self.style_terms or (content is None and not self.content_targets):
+            raise RuntimeError("set the style (and content) targets before computing losses")
+        feats = self.features(image, self.layers)
+        zero = image.new_zeros(())
+        if content is None:
+            targets = self.content_targets
+            norms = {n: self.normalizers[("c", n)] for n in self.content_layers}
+        else:
+            with torch.no_grad():
+                targets = self.features(content, list(self.content_layers))
+            norms = {n: L.inverse_energy(t, mean=True) for n, t in targets.items()}
+        c = sum((w * L.content_loss(feats[n], targets[n], norms[n]) for n, w in self.content_layers.items()), zero)
+        s = self.style_value(feats)
+        return {"content": c, "style": s, "tv": L.tv_loss(image)}
+
+    def forward(self, image: torch.Tensor, content: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Weighted ``{"content", "style", "tv", "total"}`` losses of ``image`` (see :meth:`unweighted`)."""
+        return weigh(self.unweighted(image, content), **{f"{k}_weight": v for k, v in self.weights.items()})
