@@ -24,13 +24,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from common import SHARED
 
 from nst.feedforward.export import export_onnx
 from nst.feedforward.modelfile import ModelInfo, save_model
 from nst.feedforward.network import NetConfig, TransformerNet, flops
 from nst.feedforward.stylize import load_runner, stylize_image
 from nst.images import load_image, resize
-from common import SHARED
 
 BAR_S = 0.5
 PHOTO = SHARED / "content"

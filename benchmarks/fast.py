@@ -35,7 +35,6 @@ import numpy as np
 from common import add_pair_arguments
 
 
-
 def sharpness(img) -> float:
     """Mean absolute horizontal + vertical difference of the 8-bit grey image (0..255 units)."""
     a = np.asarray(img.convert("L"), dtype=np.float64)

@@ -15,10 +15,10 @@ import argparse
 import resource
 import time
 
-from nst.coarse_to_fine import run_coarse_to_fine
-from nst.options import TransferOptions
 from common import CONTENT, STYLE
 
+from nst.coarse_to_fine import run_coarse_to_fine
+from nst.options import TransferOptions
 
 
 def main() -> None:

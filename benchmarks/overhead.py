@@ -18,12 +18,11 @@ import statistics
 import time
 
 import torch
+from common import add_timing_arguments
 
 from nst.coarse_to_fine import prepare_images
 from nst.images import load_image
 from nst.transfer import StyleTransfer
-from common import add_timing_arguments
-
 
 
 def main() -> None:
@@ -54,7 +53,8 @@ def main() -> None:
     st.optimize(c, a.iterations + a.warmup, callback=step, tol=0.0)
     o, b = statistics.median(ours[a.warmup:]), statistics.median(base[a.warmup:])
     h, w = c.shape[-2:]
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, {w}x{h}, layers {st.layers[0]}..{st.layers[-1]}")
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, {w}x{h}, "
+          f"layers {st.layers[0]}..{st.layers[-1]}")
     print(f"median of {a.iterations} interleaved: nst iteration {o:.3f} s, bare forward+backward {b:.3f} s, "
           f"ratio nst/bare = {o / b:.3f} (bar <= 1.15)")
 

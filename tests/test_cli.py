@@ -2,48 +2,16 @@
 
 from __future__ import annotations
 
-import struct
-import zlib
-from pathlib import Path
-
 import pytest
+from conftest import interrupt_nst, nst, run_main
 from PIL import Image
 
-from conftest import interrupt_nst, nst
 
-@pytest.fixture()
-def images(tmp_path: Path) -> dict[str, Path]:
-    """Small real images copied from the scikit-image bundle, plus broken files."""
-    from conftest import bundled
-
-    content = tmp_path / "content.png"
-    Image.open(bundled("astronaut.png")).resize((64, 64)).save(content)
-    style = tmp_path / "style.jpg"
-    Image.open(bundled("ihc.png")).convert("RGB").resize((64, 64)).save(style)
-    (tmp_path / "empty.png").write_bytes(b"")
-    (tmp_path / "text.png").write_text("this is not an image\n")
-    full = style.read_bytes()
-    (tmp_path / "truncated.jpg").write_bytes(full[: len(full) // 2])
-    (tmp_path / "folder.png").mkdir()
-    (tmp_path / "bomb.png").write_bytes(_png_header(40000, 40000))
-    Image.new("L", (64, 64), 255).save(tmp_path / "mask.png")
-    Image.new("L", (64, 32), 255).save(tmp_path / "wide_mask.png")
-    Image.new("L", (64, 64), 0).save(tmp_path / "black_mask.png")
-    return {"content": content, "style": style, "dir": tmp_path}
-
-
-def _png_header(width: int, height: int) -> bytes:
-    """A PNG whose header claims width x height (1.6 G pixels) with no real data."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
-
-
+@pytest.mark.slow
 def test_transfer_writes_png_and_jpeg(images):
     d = images["dir"]
-    r = nst("transfer", images["content"], images["style"], "-o", d / "out.png", "--size", "48", "--iterations", "3", "-q")
+    r = nst("transfer", images["content"], images["style"], "-o", d / "out.png", "--size", "48", "--iterations", "3",
+            "-q")
     assert r.returncode == 0, r.stderr
     with Image.open(d / "out.png") as im:
         assert im.size == (48, 48) and im.mode == "RGB"
@@ -55,6 +23,7 @@ def test_transfer_writes_png_and_jpeg(images):
     assert sorted(p.name for p in (d / "steps").iterdir()) == ["iter_1.png", "iter_2.png"]
 
 
+@pytest.mark.slow
 def test_transfer_controls(images):
     d = images["dir"]
     top = Image.new("L", (64, 64), 0)
@@ -69,6 +38,7 @@ def test_transfer_controls(images):
         assert im.size == (32, 32)
 
 
+@pytest.mark.slow
 def test_help_lists_every_option_with_default():
     r = nst("transfer", "--help")
     assert r.returncode == 0
@@ -95,11 +65,14 @@ BAD = {
     "unknown layer": (["{content}", "{style}", "--style-layers", "relu9_1"], "--style-layers: unknown layer 'relu9_1'"),
     "missing output folder": (["{content}", "{style}", "-o", "{d}/no/such/dir/out.png"], "does not exist"),
     "output is input": (["{content}", "{style}", "-o", "{content}"], "would overwrite the input file"),
-    "style weight count": (["{content}", "{style}", "--style-weights", "1", "2"], "--style-weights: got 2 weights for 1 style"),
-    "save-every without dir": (["{content}", "{style}", "--save-every", "2"], "--save-every: needs a folder to save into"),
+    "style weight count": (["{content}", "{style}", "--style-weights", "1", "2"],
+                           "--style-weights: got 2 weights for 1 style"),
+    "save-every without dir": (["{content}", "{style}", "--save-every", "2"],
+                               "--save-every: needs a folder to save into"),
     "unknown optimizer": (["{content}", "{style}", "--optimizer", "sgd"], "invalid choice: 'sgd'"),
     "bad weights file": (["{content}", "{style}", "--weights", "{d}/text.png"], "not a readable torch weights file"),
-    "mask count": (["{content}", "{style}", "--mask", "{d}/mask.png", "{d}/mask.png"], "--mask: got 2 mask(s) for 1 style"),
+    "mask count": (["{content}", "{style}", "--mask", "{d}/mask.png", "{d}/mask.png"],
+                   "--mask: got 2 mask(s) for 1 style"),
     "mask aspect ratio": (["{content}", "{style}", "--mask", "{d}/wide_mask.png"], "aspect ratio 64x32 differs"),
     "mask all black": (["{content}", "{style}", "--mask", "{d}/black_mask.png"], "black_mask.png: mask is all black"),
     "mask not an image": (["{content}", "{style}", "--mask", "{d}/text.png"], "text.png: not a recognised image"),
@@ -108,17 +81,6 @@ BAD = {
     "unknown color mode": (["{content}", "{style}", "--preserve-color", "yuv"], "invalid choice: 'yuv'"),
     "unknown style loss": (["{content}", "{style}", "--style-loss", "kl"], "invalid choice: 'kl'"),
 }
-
-
-def run_main(argv, capsys) -> tuple[int, str]:
-    """``nst ARGV`` in this process (no interpreter start-up): (exit status, stderr)."""
-    from nst.cli import main
-
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as e:  # argparse's usage errors
-        code = e.code
-    return code, capsys.readouterr().err
 
 
 @pytest.mark.parametrize("case", list(BAD))
@@ -134,7 +96,7 @@ def test_bad_input_one_line_exit_2_nothing_written(images, case, capsys):
     for opt, value in (("--iterations", "2"), ("--size", "32")):
         if opt not in argv:
             argv += [opt, value]
-    code, err = run_main(["transfer", *argv], capsys)
+    code, _, err = run_main(["transfer", *argv], capsys)
     assert code == 2, (code, err)
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
@@ -144,6 +106,7 @@ def test_bad_input_one_line_exit_2_nothing_written(images, case, capsys):
     assert not [p for p in d.iterdir() if p.name.endswith(".tmp")]
 
 
+@pytest.mark.slow
 def test_ctrl_c_writes_best_image_so_far(images):
     d = images["dir"]
     out = d / "interrupted.png"
@@ -159,6 +122,7 @@ def test_ctrl_c_writes_best_image_so_far(images):
         assert im.size == (48, 48)
 
 
+@pytest.mark.slow
 def test_output_never_overwrites_existing_on_failure(images):
     d = images["dir"]
     out = d / "keep.png"

@@ -6,18 +6,17 @@ import numpy as np
 import pytest
 import scipy.linalg
 import torch
+from conftest import bundled
 from PIL import Image
+from test_losses import _descends
 
 from nst import NSTError, StyleTransfer, stylize
 from nst import losses as L
 from nst.coarse_to_fine import prepare_images
 from nst.color import keep_colors, match_color, match_luminance, rgb_to_yiq
+from nst.criterion import layer_mask
 from nst.images import load_image, pil_to_tensor
 from nst.masks import load_masks, mask_tensor
-from nst.criterion import layer_mask
-
-from conftest import bundled
-from test_losses import _descends
 
 
 # ------------------------------------------------------------ style statistics
@@ -116,6 +115,7 @@ def test_keep_colors_and_luminance_matching(pair):
     assert float(y.std()) == pytest.approx(float(yiq_c[:, :1].std()), rel=0.05)
 
 
+@pytest.mark.slow
 def test_luminance_mode_keeps_content_chroma(astronaut, ihc):
     """Mean |I|, |Q| difference to the content: measured 0.0018 with, 0.053 without (48 px, 15 iterations)."""
     kw = dict(size=48, min_size=48, iterations=15, tol=0)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import NST, bundled
 from PIL import Image
 
-from conftest import NST, bundled
 from nst.cli import main
 
 
@@ -48,6 +48,7 @@ def arr(img: Image.Image) -> np.ndarray:
     return np.asarray(img, dtype=np.float64) / 255.0
 
 
+@pytest.mark.slow
 def test_cli_output_has_input_size_for_non_square(images, net):
     d = images["dir"]
     r = subprocess.run([*NST, "fast", str(images["content"]), str(images["style"]), "-o", str(d / "out.png")],
@@ -166,6 +167,7 @@ def test_missing_extra_says_how_to_install(images, module, capsys, monkeypatch):
     assert not (images["dir"] / "result.png").exists()
 
 
+@pytest.mark.slow
 def test_help_lists_options_with_defaults():
     r = subprocess.run([*NST, "fast", "--help"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import interrupt_nst, nst, run_main
 from PIL import Image
 
 from nst.errors import NSTError
@@ -17,8 +18,6 @@ from nst.feedforward.modelfile import ModelInfo, load_checkpoint, load_model, sa
 from nst.feedforward.network import NetConfig, TransformerNet
 from nst.feedforward.stylize import load_runner, stylize_image, stylize_tensor
 from nst.feedforward.train import TrainOptions, checkpoint_path, train
-
-from conftest import interrupt_nst, nst
 
 PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "photos"
 SMALL = NetConfig((8, 16), 1, "conv", 3, 2)  # tiny network for fast tests
@@ -54,6 +53,7 @@ def trained(tmp_path_factory, photos, style):
     return out, train(style, photos, out, opts, SMALL)
 
 
+@pytest.mark.slow
 def test_training_lowers_the_loss(trained):
     out, result = trained
     h = [r["total"] for r in result.history]
@@ -106,6 +106,7 @@ def test_resume_continues_step_count(tmp_path, photos, style):
     assert load_model(out)[1].steps == 5
 
 
+@pytest.mark.slow
 def test_onnx_matches_pytorch(tmp_path, trained):
     model, _ = trained
     r = nst("export", model, "-o", tmp_path / "m.onnx")
@@ -141,6 +142,7 @@ def test_odd_sizes_come_back_at_the_same_size(trained):
         assert stylize_image(net, factor, img).size == (w, h)
 
 
+@pytest.mark.slow
 def test_apply_folder_one_output_per_readable_input(tmp_path, trained, photos):
     src = tmp_path / "in"
     shutil.copytree(photos, src)
@@ -156,6 +158,7 @@ def test_apply_folder_one_output_per_readable_input(tmp_path, trained, photos):
             assert im.size == orig.size
 
 
+@pytest.mark.slow
 def test_apply_single_file_with_onnx_and_size(tmp_path, trained, photos):
     assert nst("export", trained[0], "-o", tmp_path / "m.onnx").returncode == 0
     r = nst("apply", tmp_path / "m.onnx", photos / "p0.png", "-o", tmp_path / "o.jpg", "--size", "50")
@@ -164,6 +167,7 @@ def test_apply_single_file_with_onnx_and_size(tmp_path, trained, photos):
         assert im.format == "JPEG" and im.size == (50, 42)
 
 
+@pytest.mark.slow
 def test_train_warns_once_about_unreadable_photos(tmp_path, photos, style):
     data = tmp_path / "data"
     shutil.copytree(photos, data)
@@ -198,7 +202,8 @@ def _bad_files(d: Path, trained_model: Path) -> dict[str, Path]:
 
 
 BAD = {
-    "corrupt model": (["apply", "{d}/corrupt.safetensors", "{photo}", "-o", "{d}/out.png"], "not a readable safetensors"),
+    "corrupt model": (["apply", "{d}/corrupt.safetensors", "{photo}", "-o", "{d}/out.png"],
+                      "not a readable safetensors"),
     "text model": (["apply", "{d}/text.safetensors", "{photo}", "-o", "{d}/out.png"], "not a readable safetensors"),
     "wrong architecture": (["apply", "{d}/wrongarch.safetensors", "{photo}", "-o", "{d}/out.png"],
                            "do not match the architecture"),
@@ -224,19 +229,20 @@ BAD = {
 
 
 @pytest.mark.parametrize("case", list(BAD))
-def test_bad_input_one_line_exit_2_nothing_written(tmp_path, trained, photos, style, case):
+def test_bad_input_one_line_exit_2_nothing_written(tmp_path, trained, photos, style, case, capsys):
     _bad_files(tmp_path, trained[0])
     argv, message = BAD[case]
     fmt = {"d": tmp_path, "model": trained[0], "photo": photos / "p0.png", "photos": photos, "style": style}
     before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
-    r = nst(*[a.format(**fmt) for a in argv])
-    assert r.returncode == 2, (r.returncode, r.stderr)
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0] and "Traceback" not in r.stderr, r.stderr
+    code, _, err = run_main([a.format(**fmt) for a in argv], capsys)
+    assert code == 2, (code, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], err
     after = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
     assert after == before  # nothing written, nothing changed
 
 
+@pytest.mark.slow
 def test_ctrl_c_leaves_usable_model_and_checkpoint(tmp_path, photos, style):
     out = tmp_path / "m.safetensors"
     code, err = interrupt_nst(
@@ -247,3 +253,15 @@ def test_ctrl_c_leaves_usable_model_and_checkpoint(tmp_path, photos, style):
     assert "Traceback" not in err and "continue with --resume" in err
     steps = load_model(out)[1].steps
     assert steps >= 1 and load_checkpoint(checkpoint_path(out))[2].steps == steps
+
+
+@pytest.mark.parametrize("statistic", ["wasserstein", "mean-cov"])
+def test_train_takes_every_style_statistic(tmp_path, photos, style, statistic, capsys):
+    out = tmp_path / "m.safetensors"
+    code, _, err = run_main(["train", style, "--data", photos, "-o", out, "--size", "32", "--batch-size", "2",
+                             "--steps", "3", "--style-loss", statistic, "--channels", "8", "16",
+                             "--residual-blocks", "1", "--outer-kernel", "3", "-q"], capsys)
+    assert code == 0, err
+    net, info = load_model(out)
+    assert info.training["style_loss"] == statistic and info.steps == 3
+    assert info.config == NetConfig((8, 16), 1, "conv", 3, 2)

@@ -3,7 +3,15 @@ import pytest
 from PIL import Image
 
 from nst import NSTError
-from nst.images import atomic_write, check_output_path, fit_long_side, load_image, pil_to_tensor, save_image, tensor_to_pil
+from nst.images import (
+    atomic_write,
+    check_output_path,
+    fit_long_side,
+    load_image,
+    pil_to_tensor,
+    save_image,
+    tensor_to_pil,
+)
 
 
 def test_exif_orientation_applied(tmp_path):

@@ -6,23 +6,11 @@ import json
 
 import pytest
 import torch
+from conftest import nst, run_main
 from PIL import Image
 
 from nst import NSTError, TransferOptions, read_metadata
-from nst.cli import main
 from nst.visualize import contact_sheet, loss_plot, scale_changes, write_gif
-
-from test_cli import images, nst  # noqa: F401  (fixture and runner)
-
-
-def run_main(argv, capsys) -> tuple[int, str, str]:
-    """``nst ARGV`` in this process (fast: no interpreter start): (status, stdout, stderr)."""
-    try:
-        status = main([str(a) for a in argv])
-    except SystemExit as e:  # argparse usage errors
-        status = e.code
-    out = capsys.readouterr()
-    return status, out.out, out.err
 
 
 def test_gif_frames_resized_to_final_size(tmp_path):
@@ -57,6 +45,7 @@ def test_contact_sheet_layout():
     assert min(label_row.convert("L").get_flattened_data()) < 100  # the label text is there
 
 
+@pytest.mark.slow
 def test_transfer_pictures_and_metadata_round_trip(images):
     d = images["dir"]
     out = d / "out.png"
@@ -96,11 +85,13 @@ def test_info_without_metadata_one_line_exit_2(images, name, message, capsys):
 
 
 BAD = {
-    "save-every without target": (["--save-every", "2"], "--save-every: needs a folder to save into (save_dir) or a GIF to write (gif)"),
+    "save-every without target": (["--save-every", "2"],
+                                  "--save-every: needs a folder to save into (save_dir) or a GIF to write (gif)"),
     "gif without save-every": (["--gif", "{d}/a.gif"], "--gif: needs save_every N"),
-    "gif wrong extension": (["--save-every", "1", "--gif", "{d}/a.png"], "--gif {d}/a.png: the file name must end in .gif"),
+    "gif wrong extension": (["--save-every", "1", "--gif", "{d}/a.png"],
+                            "--gif: {d}/a.png: the file name must end in .gif"),
     "gif missing folder": (["--save-every", "1", "--gif", "{d}/no/a.gif"], "output folder {d}/no does not exist"),
-    "plot wrong extension": (["--plot", "{d}/p.jpg"], "--plot {d}/p.jpg: the file name must end in .png"),
+    "plot wrong extension": (["--plot", "{d}/p.jpg"], "--plot: {d}/p.jpg: the file name must end in .png"),
     "plot is the output": (["--plot", "{d}/result.png"], "--plot {d}/result.png: same file as -o"),
     "sheet missing folder": (["--sheet", "{d}/no/s.png"], "does not exist"),
     "sheet wrong extension": (["--sheet", "{d}/s.gif"], "the file name must end in .png or .jpg or .jpeg"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from conftest import nst, run_main
 from PIL import Image
 
 from nst import NSTError, StyleTransfer, reconstruct_content, synthesize_texture
@@ -11,9 +12,6 @@ from nst.coarse_to_fine import initial_image
 from nst.images import fit_long_side, load_image, pil_to_tensor, resize
 from nst.metadata import read_metadata
 from nst.reconstruct import content_options, texture_options
-
-from test_cli import images, nst  # noqa: F401  (fixture and runner)
-from test_process import run_main
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -42,6 +40,7 @@ def test_relu2_2_reconstruction_from_noise_comes_close(astronaut):
     assert (result.image - content).abs().mean() < 0.2 * (noise - content).abs().mean()
 
 
+@pytest.mark.slow
 def test_texture_synthesis_lowers_style_loss_10x_at_requested_size(ihc):
     result = synthesize_texture(load_image(ihc), (72, 48), style_size=64, iterations=30)
     assert result.image.shape == (1, 3, 48, 72)
@@ -60,6 +59,7 @@ def test_texture_options_reject_bad_sizes():
     assert round(opts.size * opts.style_scale) == 64
 
 
+@pytest.mark.slow
 def test_cli_reconstruct_content_with_pictures_and_metadata(images):
     d = images["dir"]
     out = d / "inv.png"
@@ -76,6 +76,7 @@ def test_cli_reconstruct_content_with_pictures_and_metadata(images):
     assert Image.open(d / "inv_sheet.png").height > 40
 
 
+@pytest.mark.slow
 def test_cli_texture_has_requested_size(images):
     d = images["dir"]
     r = nst("reconstruct", "style", images["style"], "-o", d / "tex.jpg", "--size", "56", "32",
@@ -92,7 +93,7 @@ BAD = {
     "texture size zero": (["style", "{style}", "--size", "0", "32"], "--size: must be > 0, got 0"),
     "missing image": (["content", "{d}/nope.png"], "nope.png: no such file"),
     "gif wrong extension": (["content", "{content}", "--save-every", "1", "--gif", "{d}/a.png"],
-                            "--gif {d}/a.png: the file name must end in .gif"),
+                            "--gif: {d}/a.png: the file name must end in .gif"),
     "plot in missing folder": (["content", "{content}", "--plot", "{d}/no/p.png"], "does not exist"),
 }
 

@@ -7,9 +7,9 @@ import torch
 
 from nst import NSTError, StyleTransfer
 from nst.coarse_to_fine import run_coarse_to_fine, upsample
+from nst.device import memory_budget
 from nst.options import TransferOptions
 from nst.schedule import Scale, default_iterations, default_max_iterations, make_schedule, scale_sizes
-from nst.device import memory_budget
 from nst.transfer import converged, lbfgs_history
 
 

@@ -2,16 +2,15 @@
 
 import pytest
 import torch
+from conftest import shared_image
 
 from nst import NSTError, StyleTransfer, stylize
 from nst import losses as L
 from nst.coarse_to_fine import prepare_images
 from nst.images import load_image, pil_to_tensor
-from nst.options import TransferOptions
 from nst.losses import normalize_blend
+from nst.options import TransferOptions
 from nst.vgg import parse_layers
-
-from conftest import shared_image
 
 
 def raw_losses(st: StyleTransfer, x: torch.Tensor) -> tuple[float, float]:
@@ -25,6 +24,7 @@ def engine():
     return StyleTransfer()
 
 
+@pytest.mark.slow
 def test_real_images_style_loss_falls_10x(engine):
     content_path = shared_image("content/tubingen.jpg")
     style_path = shared_image("style/vangogh_starry_night.jpg")
@@ -44,6 +44,7 @@ def test_real_images_style_loss_falls_10x(engine):
     assert result.image.min() >= 0 and result.image.max() <= 1
 
 
+@pytest.mark.slow
 def test_lbfgs_recovers_from_overshoot_after_upsample(engine):
     # At the 128 -> 256 px switch, L-BFGS's first steps on this pair jumped from
     # total loss 4.3 to 663; without the restart the output's style loss was 0.309.
@@ -54,6 +55,7 @@ def test_lbfgs_recovers_from_overshoot_after_upsample(engine):
     assert raw_losses(engine, out)[1] < 0.06  # measured 0.0378 (0.309 before the restart)
 
 
+@pytest.mark.slow
 def test_bundled_images_adam_lowers_loss(engine, astronaut, ihc):
     content, styles = prepare_images(load_image(astronaut), [load_image(ihc)], 64)
     engine.set_targets(content, styles)

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from nst import NSTError, VGG, layer_names
+from nst import VGG, NSTError, layer_names
 from nst.vgg import Preprocess, conv_names
 
 

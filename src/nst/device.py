@@ -7,14 +7,14 @@ import os
 
 import torch
 
-from .errors import NSTError
+from .errors import OptionError
 
 
 def pick_device(name: str | None = None) -> torch.device:
     """Return the requested device, or the best available one when ``name`` is None/"auto".
 
     Raises:
-        NSTError: unknown device string or a device that is not available here.
+        OptionError: unknown device string or a device that is not available here.
     """
     if name in (None, "", "auto"):
         if torch.cuda.is_available():
@@ -26,11 +26,11 @@ def pick_device(name: str | None = None) -> torch.device:
     try:
         dev = torch.device(name)
     except (RuntimeError, TypeError):
-        raise NSTError(f"--device {name!r}: not a device name (use cpu, cuda, cuda:1, mps or auto)") from None
+        raise OptionError("device", f"{name!r} is not a device name (use cpu, cuda, cuda:1, mps or auto)") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise NSTError(f"--device {name}: CUDA is not available on this machine")
+        raise OptionError("device", f"{name}: CUDA is not available on this machine")
     if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise NSTError(f"--device {name}: MPS is not available on this machine")
+        raise OptionError("device", f"{name}: MPS is not available on this machine")
     return dev
 
 

@@ -17,12 +17,13 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import NSTError
+from .errors import NSTError, OptionError
 
 ImageLike = str | os.PathLike | Image.Image | torch.Tensor
 
 # Output formats chosen by extension.
-OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF"}
+OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP", ".tif": "TIFF",
+                  ".tiff": "TIFF"}
 
 
 def to_rgb(img: Image.Image) -> Image.Image:
@@ -145,7 +146,8 @@ def output_format(path: str | os.PathLike) -> str:
     """
     ext = Path(path).suffix.lower()
     if ext not in OUTPUT_FORMATS:
-        raise NSTError(f"{path}: unsupported output extension {ext or '(none)'}; use one of {', '.join(OUTPUT_FORMATS)}")
+        raise NSTError(f"{path}: unsupported output extension {ext or '(none)'}; "
+                       f"use one of {', '.join(OUTPUT_FORMATS)}")
     return OUTPUT_FORMATS[ext]
 
 
@@ -158,8 +160,8 @@ def check_output_path(
     """Validate an output file path before any work is done.
 
     ``extensions`` (e.g. ``(".gif",)``) replaces the image formats of
-    :func:`output_format` as the allowed suffixes; ``option`` (e.g. ``"--gif"``)
-    is named in that error.
+    :func:`output_format` as the allowed suffixes; ``option`` (the field
+    name, e.g. ``"gif"``) makes that error an :class:`OptionError` naming it.
 
     Raises:
         NSTError: unsupported extension, missing parent folder, the path is a
@@ -169,7 +171,8 @@ def check_output_path(
     if extensions is None:
         output_format(p)
     elif p.suffix.lower() not in tuple(extensions):
-        raise NSTError(f"{option + ' ' if option else ''}{p}: the file name must end in {' or '.join(extensions)}")
+        problem = f"{p}: the file name must end in {' or '.join(extensions)}"
+        raise OptionError(option, problem) if option else NSTError(problem)
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
         raise NSTError(f"{p}: output folder {parent} does not exist")

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .errors import NSTError
+from .errors import OptionError
 from .images import ImageLike, as_pil, resize
 
 # Largest relative difference between a mask's and the content's aspect ratio.
@@ -36,21 +36,21 @@ def load_masks(masks: Sequence[ImageLike], content_size: tuple[int, int], n_styl
     Returns:
         grayscale (mode ``L``) PIL images.
     Raises:
-        NSTError: count differs from ``n_styles``; a mask is unreadable, all
+        NSTError: a mask is unreadable. OptionError (``masks``): count differs from ``n_styles``; a mask is all
             black, or its aspect ratio differs from the content's by more than 1%.
     """
     if len(masks) != n_styles:
-        raise NSTError(f"--mask: got {len(masks)} mask(s) for {n_styles} style image(s); give one per style image")
+        raise OptionError("masks", f"got {len(masks)} mask(s) for {n_styles} style image(s); give one per style image")
     cw, ch = content_size
     out = []
     for i, m in enumerate(masks):
         name = mask_name(m, i)
-        img = as_pil(m, f"--mask {name}").convert("L")
+        img = as_pil(m, f"mask {name}").convert("L")
         w, h = img.size
         if abs((w / h) / (cw / ch) - 1) > ASPECT_TOLERANCE:
-            raise NSTError(f"--mask {name}: aspect ratio {w}x{h} differs from the content image's {cw}x{ch}")
+            raise OptionError("masks", f"{name}: aspect ratio {w}x{h} differs from the content image's {cw}x{ch}")
         if img.getextrema()[1] == 0:
-            raise NSTError(f"--mask {name}: mask is all black (its style would govern no region)")
+            raise OptionError("masks", f"{name}: mask is all black (its style would govern no region)")
         out.append(img)
     return out
 

@@ -27,10 +27,10 @@ from PIL import Image
 
 from .coarse_to_fine import run_coarse_to_fine
 from .config import check_fields, option
+from .criterion import DEFAULT_STYLE_LAYERS
 from .errors import OptionError
 from .images import ImageLike, as_pil, fit_long_side
 from .options import TransferOptions
-from .criterion import DEFAULT_STYLE_LAYERS
 from .transfer import TransferResult
 from .vgg import layer_names, parse_layers
 

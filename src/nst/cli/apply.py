@@ -10,28 +10,27 @@ from tqdm.auto import tqdm
 
 from ..errors import NSTError
 from ..feedforward.data import find_images
-from ..feedforward.stylize import load_runner, stylize_image
+from ..feedforward.stylize import ApplyOptions, load_runner, stylize_image
 from ..images import OUTPUT_FORMATS, check_output_path, load_image, output_format, save_image
+from .options import add_command, arg, options_from_args
+
+SUMMARY = "stylize photos in one pass with a model from nst train (or its ONNX export)"
+DESCRIPTION = (
+    "Stylize each INPUT (image files and/or folders, searched recursively) with MODEL (.safetensors "
+    "from nst train, or .onnx from nst export, run with onnxruntime). With one input file, -o may "
+    "name the output file; otherwise -o is a folder and each output is named after its input "
+    "(NAME.png). Unreadable inputs are skipped with a warning."
+)
+ARGS = [
+    arg("model", metavar="MODEL", help="model file (.safetensors or .onnx)"),
+    arg("inputs", metavar="INPUT", nargs="+", help="image files or folders"),
+    arg("-o", "--output", required=True, help="output folder, or output file for a single input file"),
+]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "apply",
-        help="stylize photos in one pass with a model from nst train (or its ONNX export)",
-        description="Stylize each INPUT (image files and/or folders, searched recursively) with MODEL "
-                    "(.safetensors from nst train, or .onnx from nst export, run with onnxruntime). "
-                    "With one input file, -o may name the output file; otherwise -o is a folder and each "
-                    "output is named after its input (NAME.png). Unreadable inputs are skipped with a warning.",
-    )
-    p.add_argument("model", metavar="MODEL", help="model file (.safetensors or .onnx)")
-    p.add_argument("inputs", metavar="INPUT", nargs="+", help="image files or folders")
-    p.add_argument("-o", "--output", required=True, help="output folder, or output file for a single input file")
-    p.add_argument("--size", type=int, default=None,
-                   help="resize inputs so their long side is SIZE pixels first (default: keep their size)")
-    p.add_argument("--format", choices=("png", "jpg"), default="png", help="file type of outputs written into a folder (default: png)")
-    p.add_argument("--threads", type=int, default=0, help="onnxruntime threads for .onnx models (default: 0, one per core)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=run)
+    add_command(sub, "apply", run, SUMMARY, DESCRIPTION, ARGS, options=[ApplyOptions],
+                quiet="no progress bar", config=True)
 
 
 def plan_outputs(inputs: list[str], output: str, fmt: str) -> list[tuple[Path, Path]]:
@@ -48,7 +47,7 @@ def plan_outputs(inputs: list[str], output: str, fmt: str) -> list[tuple[Path, P
     files: list[Path] = []
     for item in map(Path, inputs):
         if item.is_dir():
-            files += find_images(item, what="")
+            files += find_images(item)
         elif item.is_file():
             files.append(item)
         else:
@@ -80,10 +79,9 @@ def plan_outputs(inputs: list[str], output: str, fmt: str) -> list[tuple[Path, P
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.size is not None and args.size < 1:
-        raise NSTError(f"--size must be > 0, got {args.size}")
-    pairs = plan_outputs(args.inputs, args.output, args.format)
-    stylizer, factor = load_runner(args.model, threads=args.threads)
+    opts = options_from_args(args, ApplyOptions)
+    pairs = plan_outputs(args.inputs, args.output, opts.format)
+    stylizer, factor = load_runner(args.model, threads=opts.threads)
     folder = pairs[0][1].parent
     bad: list[Path] = []
     written = 0
@@ -100,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
             if bar is None:
                 bar = tqdm(total=len(pairs), initial=i, desc="stylizing", unit="img", dynamic_ncols=True,
                            disable=args.quiet or len(pairs) < 2)
-            out = stylize_image(stylizer, factor, img, args.size)
+            out = stylize_image(stylizer, factor, img, opts.size)
             folder.mkdir(exist_ok=True)
             save_image(out, dst)
             written += 1

@@ -15,8 +15,8 @@ from ..coarse_to_fine import run_coarse_to_fine
 from ..errors import NSTError
 from ..images import load_image
 from ..options import TransferOptions
-from .options import add_config_options, add_options, options_from_args
-from .outputs import add_output_options, check_outputs, write_outputs
+from .options import add_command, arg, options_from_args
+from .outputs import check_outputs, write_outputs
 
 # Smaller than ``transfer`` so the demo ends in a couple of minutes on 2 CPU cores.
 DEMO_DEFAULTS = {"size": 256}
@@ -34,17 +34,18 @@ def bundled_image(name: str) -> Path:
     return path
 
 
+SUMMARY = "stylize a bundled photo with a bundled image (no downloads)"
+DESCRIPTION = (
+    "Stylize scikit-image's astronaut photo with its immunohistochemistry image."
+)
+ARGS = [
+    arg("-o", "--output", default="demo.png", help="output image (.png or .jpg) (default: demo.png)"),
+]
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "demo",
-        help="stylize a bundled photo with a bundled image (no downloads)",
-        description="Stylize scikit-image's astronaut photo with its immunohistochemistry image.",
-    )
-    p.add_argument("-o", "--output", default="demo.png", help="output image (.png or .jpg) (default: demo.png)")
-    add_options(p, TransferOptions, defaults=DEMO_DEFAULTS)
-    add_output_options(p)
-    add_config_options(p)
-    p.set_defaults(func=run)
+    add_command(sub, "demo", run, SUMMARY, DESCRIPTION, ARGS,
+                options=[(TransferOptions, {"defaults": DEMO_DEFAULTS})], pictures=True, config=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,24 +10,20 @@ from dataclasses import asdict
 from ..arbitrary import FastOptions, fast_stylize, load_network
 from ..images import check_output_path, load_image, save_image
 from ..losses import normalize_blend
-from .options import add_config_options, add_options, options_from_args
+from .options import CONTENT, OUTPUT_IMAGE, STYLES, add_command, options_from_args
+
+SUMMARY = "stylize with any style image in one forward pass (pretrained, seconds on a CPU)"
+DESCRIPTION = (
+    "Repaint CONTENT in the style of STYLE with a pretrained arbitrary-style network "
+    "(Ghiasi et al. 2017; needs the extra: pip install 'nst[fast]'). "
+    "Several style images are blended (--style-weights)."
+)
+ARGS = [CONTENT, STYLES, OUTPUT_IMAGE]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "fast",
-        help="stylize with any style image in one forward pass (pretrained, seconds on a CPU)",
-        description="Repaint CONTENT in the style of STYLE with a pretrained arbitrary-style network "
-                    "(Ghiasi et al. 2017; needs the extra: pip install 'nst[fast]'). "
-                    "Several style images are blended (--style-weights).",
-    )
-    p.add_argument("content", metavar="CONTENT", help="content image file")
-    p.add_argument("styles", metavar="STYLE", nargs="+", help="style image file(s)")
-    p.add_argument("-o", "--output", required=True, help="output image (.png or .jpg)")
-    add_options(p, FastOptions)
-    p.add_argument("-q", "--quiet", action="store_true", help="no summary line")
-    add_config_options(p)
-    p.set_defaults(func=run)
+    add_command(sub, "fast", run, SUMMARY, DESCRIPTION, ARGS, options=[FastOptions],
+                quiet="no summary line", config=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,17 +6,20 @@ import argparse
 import json
 
 from ..metadata import describe, read_metadata
+from .options import add_command, arg
+
+SUMMARY = "show how an nst output was made (inputs, options, the command to repeat it)"
+DESCRIPTION = (
+    "Print the record nst stores in its PNG (text chunk) and JPEG (comment) outputs."
+)
+ARGS = [
+    arg("image", metavar="IMAGE", help="an image written by nst transfer, demo or reconstruct"),
+    arg("--json", action="store_true", help="print the raw JSON record"),
+]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "info",
-        help="show how an nst output was made (inputs, options, the command to repeat it)",
-        description="Print the record nst stores in its PNG (text chunk) and JPEG (comment) outputs.",
-    )
-    p.add_argument("image", metavar="IMAGE", help="an image written by nst transfer, demo or reconstruct")
-    p.add_argument("--json", action="store_true", help="print the raw JSON record")
-    p.set_defaults(func=run)
+    add_command(sub, "info", run, SUMMARY, DESCRIPTION, ARGS)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,17 +19,18 @@ from typing import Any
 
 from ..config import base_type, build, closest, field_types, option_fields, read_config, spec
 from ..errors import NSTError
+from ..options import OUTPUT
 
 EXPERT = "expert options (tuning; the defaults were chosen by measurement)"
-# Field names that are positional arguments on the command line, not flags.
-POSITIONALS = {"styles": "STYLE", "content": "CONTENT"}
+# Names in errors that are positional arguments or short flags on the command line.
+SPELLINGS = {"styles": "STYLE", "content": "CONTENT", "output": "-o"}
 # Flags that differ from --field-name, filled by add_options from the declarations.
 _FLAGS: dict[str, str] = {}
 
 
 def flag_of(name: str) -> str:
     """The command-line spelling of option ``name``: ``style_weights`` -> ``--style-weights``."""
-    return POSITIONALS.get(name) or _FLAGS.get(name) or "--" + name.replace("_", "-")
+    return SPELLINGS.get(name) or _FLAGS.get(name) or "--" + name.replace("_", "-")
 
 
 def show_default(value: Any) -> str:
@@ -132,6 +133,67 @@ def add_config_options(p: argparse.ArgumentParser, rerun: bool = False) -> None:
         g.add_argument("--from", dest="rerun", metavar="OUT.png", default=None,
                        help="rerun with the inputs and options recorded in an output of nst (flags given win; "
                             "intermediate-image options are not carried over)")
+
+
+def add_output_options(p: argparse.ArgumentParser) -> None:
+    """Add ``--plot``, ``--sheet`` and ``--quiet`` (pictures of a finished run; command line only) to ``p``."""
+    g = option_group(p, OUTPUT)
+    g.add_argument("--plot", default=None, metavar="OUT.png",
+                   help="plot of the content, style, TV and total losses per iteration (log scale)")
+    g.add_argument("--sheet", default=None, metavar="OUT.png",
+                   help="labelled contact sheet of the inputs and the result (.png or .jpg)")
+    g.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def arg(*flags: str, **kw: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """An argument that is no option of a dataclass (inputs, ``-o``): argparse's ``add_argument`` arguments."""
+    return flags, kw
+
+
+CONTENT = arg("content", metavar="CONTENT", help="content image file")
+STYLES = arg("styles", metavar="STYLE", nargs="+", help="style image file(s)")
+OUTPUT_IMAGE = arg("-o", "--output", required=True, help="output image (.png or .jpg)")
+
+
+def add_command(
+    sub: argparse._SubParsersAction,
+    name: str,
+    run: Any,
+    summary: str,
+    description: str,
+    args: Sequence[tuple[tuple[str, ...], dict[str, Any]]] = (),
+    *,
+    options: Sequence[type | tuple[type, dict[str, Any]]] = (),
+    quiet: str | None = None,
+    pictures: bool = False,
+    config: bool = False,
+    rerun: bool = False,
+) -> argparse.ArgumentParser:
+    """Add the command ``name`` to ``sub``: its arguments, then its options, generated from dataclasses.
+
+    Args:
+        run: ``run(args) -> exit status``.
+        summary / description: for ``nst --help`` / ``nst NAME --help``.
+        args: :func:`arg` tuples (inputs and outputs, in order).
+        options: options dataclasses, or ``(cls, add_options keywords)``.
+        quiet: help of ``-q/--quiet`` (None: no such flag).
+        pictures: add ``--plot``, ``--sheet`` and ``-q`` (:func:`add_output_options`).
+        config / rerun: add ``--config`` / ``--from`` (:func:`add_config_options`).
+    """
+    p = sub.add_parser(name, help=summary, description=description)
+    for flags, kw in args:
+        p.add_argument(*flags, **kw)
+    for entry in options:
+        cls, kw = entry if isinstance(entry, tuple) else (entry, {})
+        add_options(p, cls, **kw)
+    if pictures:
+        add_output_options(p)
+    elif quiet is not None:
+        p.add_argument("-q", "--quiet", action="store_true", help=quiet)
+    if config or rerun:
+        add_config_options(p, rerun)
+    p.set_defaults(func=run)
+    return p
 
 
 def given(args: argparse.Namespace, cls: type) -> dict[str, Any]:

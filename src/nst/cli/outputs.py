@@ -12,23 +12,12 @@ from pathlib import Path
 from ..errors import NSTError
 from ..images import ImageLike, check_output_path, save_image
 from ..metadata import build_metadata, png_info
-from ..options import OUTPUT, TransferOptions
+from ..options import TransferOptions
 from ..transfer import TransferResult
 from ..visualize import contact_sheet, loss_plot
-from .options import option_group
 
 # Picture options and the file name endings they accept.
 PICTURES = {"--gif": (".gif",), "--plot": (".png",), "--sheet": (".png", ".jpg", ".jpeg")}
-
-
-def add_output_options(p: argparse.ArgumentParser) -> None:
-    """Add ``--plot``, ``--sheet`` and ``--quiet`` (pictures of a finished run; command line only) to ``p``."""
-    g = option_group(p, OUTPUT)
-    g.add_argument("--plot", default=None, metavar="OUT.png",
-                   help="plot of the content, style, TV and total losses per iteration (log scale)")
-    g.add_argument("--sheet", default=None, metavar="OUT.png",
-                   help="labelled contact sheet of the inputs and the result (.png or .jpg)")
-    g.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
 def check_outputs(args: argparse.Namespace, inputs: Sequence[str | os.PathLike],
@@ -44,7 +33,7 @@ def check_outputs(args: argparse.Namespace, inputs: Sequence[str | os.PathLike],
     for option, exts in PICTURES.items():
         path = opts.gif if option == "--gif" and opts is not None else getattr(args, option.lstrip("-"), None)
         if path:
-            check_output_path(path, inputs, extensions=exts, option=option)
+            check_output_path(path, inputs, extensions=exts, option=option.lstrip("-"))
             for other, q in targets.items():
                 if Path(path).resolve() == Path(q).resolve():
                     raise NSTError(f"{option} {path}: same file as {other}")
@@ -64,7 +53,8 @@ def write_outputs(
 
     ``inputs`` names the input files by role (recorded in the metadata);
     ``panels`` are the ``(label, image)`` pairs shown before the result (labelled
-    ``result_label``) on the contact sheet, all at the result's height; ``extra`` goes into the metadata. Returns the exit status.
+    ``result_label``) on the contact sheet, all at the result's height;
+    ``extra`` goes into the metadata. Returns the exit status.
     """
     h, w = result.image.shape[-2:]
     meta = build_metadata(

@@ -13,8 +13,8 @@ from pathlib import Path
 from .. import reconstruct as R
 from ..images import load_image
 from ..options import TransferOptions
-from .options import add_config_options, add_options, option_values
-from .outputs import add_output_options, check_outputs, write_outputs
+from .options import OUTPUT_IMAGE, add_command, arg, option_values
+from .outputs import check_outputs, write_outputs
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -26,29 +26,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     modes = p.add_subparsers(dest="mode", metavar="MODE", title="modes")
     modes.required = True
-
-    c = modes.add_parser(
-        "content", help="what one layer keeps of IMAGE (feature inversion)",
-        description="Reconstruct IMAGE from noise by matching its features at --layer only "
-                    "(content loss, plus a small total-variation prior).",
-    )
-    c.add_argument("image", metavar="IMAGE", help="image to reconstruct")
-    c.add_argument("-o", "--output", required=True, help="output image (.png or .jpg)")
-    add_options(c, R.ContentReconstruction)
-    add_options(c, TransferOptions, only=("size", *R.RUN_OPTIONS), defaults=R.CONTENT_DEFAULTS)
-
-    s = modes.add_parser(
-        "style", help="texture synthesis from IMAGE's Gram matrices",
+    add_command(
+        modes, "content", run, summary="what one layer keeps of IMAGE (feature inversion)",
+        description="Reconstruct IMAGE from noise by matching its features at --layer only (content loss, plus a "
+                    "small total-variation prior).",
+        args=[arg("image", metavar="IMAGE", help="image to reconstruct"), OUTPUT_IMAGE],
+        options=[R.ContentReconstruction,
+                 (TransferOptions, {"only": ("size", *R.RUN_OPTIONS), "defaults": R.CONTENT_DEFAULTS})],
+        pictures=True, config=True)
+    add_command(
+        modes, "style", run, summary="texture synthesis from IMAGE's Gram matrices",
         description="Synthesize a texture like IMAGE from noise by matching its Gram matrices only.",
-    )
-    s.add_argument("image", metavar="IMAGE", help="style (texture) image")
-    s.add_argument("-o", "--output", required=True, help="output image (.png or .jpg)")
-    add_options(s, R.TextureSynthesis)
-    add_options(s, TransferOptions, only=R.RUN_OPTIONS, defaults=R.TEXTURE_DEFAULTS)
-    for parser in (c, s):
-        add_output_options(parser)
-        add_config_options(parser)
-        parser.set_defaults(func=run)
+        args=[arg("image", metavar="IMAGE", help="style (texture) image"), OUTPUT_IMAGE],
+        options=[R.TextureSynthesis, (TransferOptions, {"only": R.RUN_OPTIONS, "defaults": R.TEXTURE_DEFAULTS})],
+        pictures=True, config=True)
 
 
 def run(args: argparse.Namespace) -> int:

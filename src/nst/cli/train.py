@@ -9,27 +9,26 @@ from tqdm.auto import tqdm
 
 from ..feedforward.network import NetConfig
 from ..feedforward.train import Progress, TrainOptions, checkpoint_path, train
-from .options import add_config_options, add_options, options_from_args
+from .options import add_command, arg, options_from_args
+
+SUMMARY = "train a feed-forward network for one style image (Johnson et al. 2016)"
+DESCRIPTION = (
+    "Train a network that stylizes any photo in one pass in the style of STYLE, on the photos under "
+    "--data (searched recursively). Writes MODEL (.safetensors) and a checkpoint "
+    "MODEL-stem.ckpt.safetensors beside it every --checkpoint-every steps; Ctrl-C writes both and "
+    "exits with status 130; --resume continues."
+)
+ARGS = [
+    arg("style", metavar="STYLE", help="style image file"),
+    arg("--data", required=True, metavar="PHOTO_DIR", help="folder of training photos (recursive)"),
+    arg("-o", "--output", required=True, metavar="MODEL", help="model file to write (.safetensors)"),
+    arg("--resume", action="store_true", help="continue from the checkpoint beside MODEL"),
+]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "train",
-        help="train a feed-forward network for one style image (Johnson et al. 2016)",
-        description="Train a network that stylizes any photo in one pass in the style of STYLE, on the "
-                    "photos under --data (searched recursively). Writes MODEL (.safetensors) and a "
-                    "checkpoint MODEL-stem.ckpt.safetensors beside it every --checkpoint-every steps; "
-                    "Ctrl-C writes both and exits with status 130; --resume continues.",
-    )
-    p.add_argument("style", metavar="STYLE", help="style image file")
-    p.add_argument("--data", required=True, metavar="PHOTO_DIR", help="folder of training photos (recursive)")
-    p.add_argument("-o", "--output", required=True, metavar="MODEL", help="model file to write (.safetensors)")
-    p.add_argument("--resume", action="store_true", help="continue from the checkpoint beside MODEL")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    add_options(p, TrainOptions)
-    add_options(p, NetConfig)
-    add_config_options(p)
-    p.set_defaults(func=run)
+    add_command(sub, "train", run, SUMMARY, DESCRIPTION, ARGS, options=[TrainOptions, NetConfig],
+                quiet="no progress bar", config=True)
 
 
 def run(args: argparse.Namespace) -> int:

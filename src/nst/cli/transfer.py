@@ -10,25 +10,25 @@ from ..errors import NSTError
 from ..images import load_image
 from ..metadata import read_metadata
 from ..options import TransferOptions
-from .options import add_config_options, add_options, options_from_args, rebase, recorded_options
-from .outputs import add_output_options, check_outputs, write_outputs
+from .options import OUTPUT_IMAGE, add_command, arg, options_from_args, rebase, recorded_options
+from .outputs import check_outputs, write_outputs
+
+SUMMARY = "stylize a content image with one or more style images"
+DESCRIPTION = (
+    "Repaint CONTENT in the style of STYLE (Gatys et al. 2015). Several style images are blended "
+    "(--style-weights). With --from OUT.png, CONTENT and STYLE default to the ones recorded in "
+    "OUT.png."
+)
+ARGS = [
+    arg("content", metavar="CONTENT", nargs="?", help="content image file"),
+    arg("styles", metavar="STYLE", nargs="*", help="style image file(s)"),
+    OUTPUT_IMAGE,
+]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "transfer",
-        help="stylize a content image with one or more style images",
-        description="Repaint CONTENT in the style of STYLE (Gatys et al. 2015). "
-                    "Several style images are blended (--style-weights). "
-                    "With --from OUT.png, CONTENT and STYLE default to the ones recorded in OUT.png.",
-    )
-    p.add_argument("content", metavar="CONTENT", nargs="?", help="content image file")
-    p.add_argument("styles", metavar="STYLE", nargs="*", help="style image file(s)")
-    p.add_argument("-o", "--output", required=True, help="output image (.png or .jpg)")
-    add_options(p, TransferOptions)
-    add_output_options(p)
-    add_config_options(p, rerun=True)
-    p.set_defaults(func=run)
+    add_command(sub, "transfer", run, SUMMARY, DESCRIPTION, ARGS, options=[TransferOptions],
+                pictures=True, rerun=True)
 
 
 def inputs_and_options(args: argparse.Namespace) -> tuple[str, list[str], TransferOptions]:

@@ -23,24 +23,22 @@ from ..images import fit_short_side, load_image, resize
 EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif")
 
 
-def find_images(folder: str | os.PathLike, what: str = "--data ") -> list[Path]:
+def find_images(folder: str | os.PathLike) -> list[Path]:
     """Image files under ``folder`` (recursive, sorted, hidden files and folders skipped).
-
-    ``what`` prefixes error messages (the option that named the folder).
 
     Raises:
         NSTError: ``folder`` is not a directory, or it holds no image files.
     """
     root = Path(folder)
     if not root.is_dir():
-        raise NSTError(f"{what}{root}: not a folder" if root.exists() else f"{what}{root}: no such folder")
+        raise NSTError(f"{root}: not a folder" if root.exists() else f"{root}: no such folder")
     files = sorted(
         p for p in root.rglob("*")
         if p.suffix.lower() in EXTENSIONS and p.is_file()
         and not any(part.startswith(".") for part in p.relative_to(root).parts)
     )
     if not files:
-        raise NSTError(f"{what}{root}: no image files ({', '.join(EXTENSIONS)}) in the folder or below")
+        raise NSTError(f"{root}: no image files ({', '.join(EXTENSIONS)}) in the folder or below")
     return files
 
 
@@ -65,7 +63,7 @@ def load_photos(
         if progress is not None:
             progress(1)
     if not images:
-        raise NSTError(f"--data: none of the {len(files)} image files could be read (first: {bad[0]})")
+        raise NSTError(f"none of the {len(files)} image files could be read (first: {bad[0]})")
     return images, bad
 
 

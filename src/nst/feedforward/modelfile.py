@@ -70,13 +70,15 @@ def _read(path: str | os.PathLike, expected: str) -> tuple[dict[str, torch.Tenso
             meta = f.metadata() or {}
             tensors = {k: f.get_tensor(k) for k in f.keys()}
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-        raise NSTError(f"{p}: not a readable safetensors file ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+        why = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise NSTError(f"{p}: not a readable safetensors file ({why})") from None
     try:
         header = json.loads(meta["nst"])
     except (KeyError, json.JSONDecodeError):
         raise NSTError(f"{p}: safetensors file without nst metadata; not a model written by nst train") from None
     if not isinstance(header, dict) or header.get("format") != expected:
-        raise NSTError(f"{p}: not an {expected} file (format {header.get('format') if isinstance(header, dict) else None!r})")
+        found = header.get("format") if isinstance(header, dict) else None
+        raise NSTError(f"{p}: not an {expected} file (format {found!r})")
     if header.get("version") != VERSION:
         raise NSTError(f"{p}: file format version {header.get('version')!r}; this nst reads version {VERSION}")
     return tensors, header
@@ -98,7 +100,8 @@ def _build(state: dict[str, torch.Tensor], config: NetConfig, path: Path) -> Tra
         raise NSTError(f"{path}: tensors do not match the architecture in its metadata ({what})")
     for k, v in expected.items():
         if v.shape != state[k].shape:
-            raise NSTError(f"{path}: tensor {k} has shape {tuple(state[k].shape)}, architecture expects {tuple(v.shape)}")
+            raise NSTError(f"{path}: tensor {k} has shape {tuple(state[k].shape)}, "
+                           f"architecture expects {tuple(v.shape)}")
     net.load_state_dict(state)
     return net
 

@@ -11,17 +11,38 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
+from ..config import check_fields, option
 from ..errors import NSTError
 from ..images import crop_to, fit_long_side, pad_to_multiple, pil_to_tensor, resize, tensor_to_pil
 from ..runtime import cpu_session
 
 Stylizer = Callable[[torch.Tensor], torch.Tensor]
+# File types of outputs written into a folder (``format``).
+FOLDER_FORMATS = ("png", "jpg")
+
+
+@dataclass
+class ApplyOptions:
+    """Options of ``nst apply``, declared once (:mod:`nst.config`); checked when built.
+
+    Raises:
+        OptionError: a bad value, naming the field.
+    """
+
+    size: int | None = option(None, check="positive", help="resize inputs so their long side is SIZE pixels first",
+                              default_text="keep their size")
+    format: str = option("png", choices=FOLDER_FORMATS, help="file type of outputs written into a folder")
+    threads: int = option(0, check="nonneg", help="onnxruntime threads for .onnx models (0: one per core)")
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 def stylize_tensor(net: Stylizer, x: torch.Tensor, factor: int) -> torch.Tensor:

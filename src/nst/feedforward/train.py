@@ -152,7 +152,7 @@ def train(
         NSTError: bad options, unreadable style image, no readable photos,
             ``resume`` without a readable checkpoint, bad output path.
     """
-    out = check_output_path(output, [style_path], extensions=(".safetensors",), option="-o")
+    out = check_output_path(output, [style_path], extensions=(".safetensors",), option="output")
     ckpt = checkpoint_path(out)
     style_img = load_image(style_path)
     files = find_images(data)

@@ -1,0 +1,70 @@
+"""nst.criterion: one criterion for both drivers (pixel optimization and feed-forward training)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from nst.coarse_to_fine import prepare_images
+from nst.criterion import Criterion, weigh
+from nst.images import load_image
+from nst.losses import STYLE_STATISTICS
+from nst.transfer import StyleTransfer
+
+LAYERS = {"relu1_1": 0.5, "relu2_1": 0.5}
+
+
+@pytest.fixture(scope="module")
+def pair(astronaut, ihc):
+    content, (style,) = prepare_images(load_image(astronaut), [load_image(ihc)], 48)
+    return content, style
+
+
+def test_fixed_content_target_equals_per_call_target(pair):
+    """The optimizer's fixed targets and training's per-image targets give the same losses."""
+    content, style = pair
+    crit = Criterion(content_layers={"relu2_1": 1.0}, style_layers=LAYERS, style_weight=3.0, tv_weight=2.0)
+    crit.set_style([style])
+    crit.set_content(content)
+    x = torch.rand(content.shape, generator=torch.Generator().manual_seed(0))
+    fixed, per_call = crit(x), crit(x, content=content)
+    for k in ("content", "style", "tv", "total"):
+        assert float(fixed[k]) == pytest.approx(float(per_call[k]), rel=1e-5), k
+    assert float(fixed["total"]) == pytest.approx(float(fixed["content"] + fixed["style"] + fixed["tv"]), rel=1e-6)
+    assert float(crit(content)["content"]) == 0.0
+
+
+def test_style_transfer_losses_are_the_criterion_weighted(pair):
+    content, style = pair
+    st = StyleTransfer(content_layers={"relu2_1": 1.0}, style_layers=LAYERS)
+    st.set_targets(content, [style])
+    x = torch.rand(content.shape, generator=torch.Generator().manual_seed(1))
+    terms = st.loss_terms(x, 2.0, 5.0, 0.5)
+    raw = weigh(st.criterion.unweighted(x), 1.0, 1.0, 1.0)
+    assert float(terms["style"]) == pytest.approx(5.0 * float(raw["style"]), rel=1e-6)
+    assert float(terms["content"]) == pytest.approx(2.0 * float(raw["content"]), rel=1e-6)
+    assert float(terms["tv"]) == pytest.approx(0.5 * float(raw["tv"]), rel=1e-6)
+
+
+@pytest.mark.parametrize("statistic", list(STYLE_STATISTICS))
+def test_every_statistic_on_a_batch_has_a_gradient(pair, statistic):
+    """Training feeds batches: each statistic averages over the batch and is differentiable."""
+    content, style = pair
+    crit = Criterion(content_layers={"relu2_1": 1.0}, style_layers=LAYERS, style_loss=statistic)
+    crit.set_style([style])
+    photos = torch.rand(2, *content.shape[1:], generator=torch.Generator().manual_seed(2))
+    out = photos.clone().requires_grad_(True)
+    terms = crit(out, content=photos)
+    terms["total"].backward()
+    assert float(terms["content"].detach()) == 0.0 and float(terms["style"].detach()) > 0
+    assert torch.isfinite(out.grad).all() and out.grad.abs().sum() > 0
+    # The batch loss is the mean of the per-image style losses.
+    singles = [float(crit(photos[i:i + 1], content=photos[i:i + 1])["style"]) for i in range(2)]
+    assert float(terms["style"]) == pytest.approx(sum(singles) / 2, rel=1e-4)
+
+
+def test_masks_need_one_per_style(pair):
+    content, style = pair
+    crit = Criterion(style_layers=LAYERS)
+    with pytest.raises(ValueError, match="^masks: got 2 mask"):
+        crit.set_style([style], masks=[torch.ones(1, 1, 48, 48)] * 2)
