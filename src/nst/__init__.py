@@ -7,13 +7,16 @@ Library entry points::
     img = nst.fast_stylize("photo.jpg", "painting.jpg")        # one pass, needs nst[fast]
 
 Building blocks: :class:`nst.StyleTransfer` (the optimization),
-:mod:`nst.losses` (Gram matrix, content/style/TV losses), :class:`nst.VGG`
+:class:`nst.Criterion` (content + style + TV losses against targets, shared with
+feed-forward training), :mod:`nst.losses` (Gram matrix and the other style
+statistics), :class:`nst.VGG`
 and :func:`nst.load_vgg` (loss network with field layer names).
 """
 
 from .api import stylize
-from .arbitrary import fast_stylize
-from .errors import NSTError
+from .arbitrary import FastOptions, fast_stylize
+from .criterion import Criterion
+from .errors import NSTError, OptionError
 from .metadata import read_metadata
 from .options import TransferOptions
 from .reconstruct import reconstruct_content, synthesize_texture
@@ -23,7 +26,10 @@ from .vgg import VGG, layer_names
 from .weights import load_vgg
 
 __all__ = [
+    "Criterion",
+    "FastOptions",
     "NSTError",
+    "OptionError",
     "StyleTransfer",
     "TransferOptions",
     "TransferResult",

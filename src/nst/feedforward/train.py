@@ -34,8 +34,8 @@ CHECKPOINT_SUFFIX = ".ckpt.safetensors"
 
 
 # Johnson et al.: content relu2_2; style relu1_2, relu2_2, relu3_3, relu4_3 (of VGG-16; same names in VGG-19).
-DEFAULT_CONTENT_LAYERS: dict[str, float] = {"relu2_2": 1.0}
-DEFAULT_STYLE_LAYERS: dict[str, float] = {n: 0.25 for n in ("relu1_2", "relu2_2", "relu3_3", "relu4_3")}
+JOHNSON_CONTENT_LAYERS: dict[str, float] = {"relu2_2": 1.0}
+JOHNSON_STYLE_LAYERS: dict[str, float] = {n: 0.25 for n in ("relu1_2", "relu2_2", "relu3_3", "relu4_3")}
 TRAINING, LOSSES = "training", "losses (relative, as in nst transfer)"
 
 
@@ -73,9 +73,9 @@ class TrainOptions:
     tv_weight: float = option(DEFAULT_TV_WEIGHT, check="nonneg", group=LOSSES, help="total-variation loss weight")
     style_size: int | None = option(None, check="positive", group=LOSSES,
                                     help="long side of the style image in pixels", default_text="2 x the crop size")
-    content_layers: dict[str, float] = option(factory=lambda: dict(DEFAULT_CONTENT_LAYERS), group=LOSSES,
+    content_layers: dict[str, float] = option(factory=lambda: dict(JOHNSON_CONTENT_LAYERS), group=LOSSES,
                                               metavar="LAYER[:W]", help="VGG-19 content layers")
-    style_layers: dict[str, float] = option(factory=lambda: dict(DEFAULT_STYLE_LAYERS), group=LOSSES,
+    style_layers: dict[str, float] = option(factory=lambda: dict(JOHNSON_STYLE_LAYERS), group=LOSSES,
                                             metavar="LAYER[:W]", help="VGG-19 style layers")
     style_loss: str = option("gram", choices=tuple(STYLE_STATISTICS), group=LOSSES,
                              help="style statistics (as in nst transfer): Gram matrices, feature mean and "
