@@ -48,7 +48,7 @@ def test_help_lists_every_option_with_default():
                 "--style-layers", "--pooling", "--model", "--weights", "--device", "--save-every",
                 "--save-dir", "--quiet", "--preserve-color", "--mask", "--style-fine", "--style-loss"]:
         assert opt in text, opt
-    assert "(default: 512)" in text and "(default: lbfgs)" in text
+    assert "(default: 512, or the last of the scales)" in text and "(default: lbfgs)" in text
 
 
 BAD = {

@@ -48,7 +48,7 @@ def test_transfer_help_lists_every_option_once_in_words():
     for f in option_fields(TransferOptions):
         assert flag_of(f.name) in text, f.name
     assert "(default: None)" not in flat and "(default: [" not in flat and "['" not in flat
-    assert "(default: 512)" in flat and "(default: relu1_1:0.2 relu2_1:0.2" in flat
+    assert "(default: 512, or the last of the scales)" in flat and "(default: relu1_1:0.2 relu2_1:0.2" in flat
     expert = text.index("expert options")
     assert text.index("\n  --tol ") > expert and text.index("\n  --max-memory") > expert
     assert text.index("\n  --size ") < expert
@@ -131,8 +131,8 @@ def test_library_errors_name_the_field_not_the_flag(astronaut, ihc):
         NetConfig(shuffle=3)
     with pytest.raises(OptionError, match="^strength: must be between 0 and 1"):
         FastOptions(strength=2)
-    with pytest.raises(NSTError, match="^content_layers: unknown layer 'block5_conv2'"):
-        TransferOptions(content_layers=["block5_conv2"])
+    with pytest.raises(NSTError, match="^content_layers: unknown layer 'relu9_2'"):
+        TransferOptions(content_layers=["block9_conv2"])
 
 
 def test_flags_of_fields():

@@ -49,7 +49,7 @@ def test_contact_sheet_layout():
 def test_transfer_pictures_and_metadata_round_trip(images):
     d = images["dir"]
     out = d / "out.png"
-    r = nst("transfer", images["content"], images["style"], "-o", out, "--size", "48", "--scales", "32",
+    r = nst("transfer", images["content"], images["style"], "-o", out, "--size", "48", "--scales", "32", "48",
             "--iterations", "3", "--max-iterations", "4", "--seed", "7", "--style-weight", "20", "--save-every", "2",
             "--gif", d / "p.gif", "--plot", d / "l.png", "--sheet", d / "s.jpg", "-q")
     assert r.returncode == 0, r.stderr
@@ -63,7 +63,7 @@ def test_transfer_pictures_and_metadata_round_trip(images):
         sheet.load()
         assert sheet.height == 48 + 16 + 20 and sheet.width > 3 * 48  # panels at the result's height
     assert meta["seed"] == meta["options"]["seed"] == 7
-    assert meta["options"]["style_weight"] == 20 and meta["options"]["scales"] == [32]
+    assert meta["options"]["style_weight"] == 20 and meta["options"]["scales"] == [32, 48]
     assert TransferOptions.from_kwargs(**meta["options"]).to_dict() == meta["options"]
     assert meta["inputs"] == {"content": str(images["content"]), "styles": [str(images["style"])]}
     assert meta["argv"][:2] == ["transfer", str(images["content"])]

@@ -89,7 +89,7 @@ def test_each_scale_starts_from_upsampled_previous_result(monkeypatch, astronaut
         return r
 
     monkeypatch.setattr(StyleTransfer, "optimize", spy)
-    opts = TransferOptions(size=64, scales=[32, 45], iterations=2, tol=0.0)
+    opts = TransferOptions(scales=[32, 45, 64], iterations=2, tol=0.0)
     out = run_coarse_to_fine(astronaut, [ihc], opts, progress=False)
     assert [tuple(s.shape[-2:]) for s in starts] == [(32, 32), (45, 45), (64, 64)]
     for k in (1, 2):

@@ -167,7 +167,7 @@ def run_coarse_to_fine(
     device = pick_device(opts.device)
     torch.manual_seed(opts.seed)
     st = StyleTransfer(opts.model, opts.weights, opts.pooling, opts.content_layers, opts.style_layers, device,
-                       style_loss=opts.style_loss)
+                       style_loss=opts.style_loss, loss_form=opts.loss_form)
     cb = ProgressCallback(sum(sc.iterations for sc in schedule), progress, opts.save_every, opts.save_dir,
                           keep_frames=bool(opts.gif), desc=desc)
     luminance = opts.preserve_color == "luminance"
@@ -198,6 +198,7 @@ def run_coarse_to_fine(
                 x, sc.iterations, opts.optimizer, opts.lr,
                 opts.content_weight, opts.style_weight, opts.tv_weight,
                 callback=each_step, tol=opts.tol, window=opts.window,
+                adam_betas=(opts.adam_beta1, opts.adam_beta2), adam_eps=opts.adam_eps, lbfgs_evals=opts.lbfgs_evals,
             )
             history += [{**h, "size": float(sc.size)} for h in result.history]
             x = result.image

@@ -92,6 +92,10 @@ class Criterion(torch.nn.Module):
             (Gatys et al. 2015), ``"mean-cov"`` or ``"wasserstein"``.
         content_weight, style_weight, tv_weight: multipliers of the relative
             losses (dimensionless, >= 0).
+        loss_form: a key of :data:`nst.losses.LOSS_FORMS`: ``"relative"``
+            (nst's: each term divided by its target's energy) or the raw sums
+            of a published recipe (``"gatys"``, ``"keras"``, ``"tf"``; Gram
+            statistics only), for which the recipe's weights mean what they meant.
 
     The network is truncated after the deepest layer used and runs under
     autocast where :func:`nst.device.amp_dtype` picks a dtype, in the layout of
@@ -116,10 +120,16 @@ class Criterion(torch.nn.Module):
         content_weight: float = DEFAULT_CONTENT_WEIGHT,
         style_weight: float = DEFAULT_STYLE_WEIGHT,
         tv_weight: float = DEFAULT_TV_WEIGHT,
+        loss_form: str = "relative",
     ) -> None:
         super().__init__()
         if style_loss not in L.STYLE_STATISTICS:
             raise OptionError("style_loss", f"{style_loss!r} is not one of {', '.join(L.STYLE_STATISTICS)}")
+        if loss_form not in L.LOSS_FORMS:
+            raise OptionError("loss_form", f"{loss_form!r} is not one of {', '.join(L.LOSS_FORMS)}")
+        if loss_form != "relative" and style_loss != "gram":
+            raise OptionError("loss_form", f"{loss_form} sums are Gram-matrix losses; use style_loss gram")
+        self.form = L.LOSS_FORMS[loss_form]
         self.content_layers = parse_layers(content_layers or DEFAULT_CONTENT_LAYERS, model, "content_layers")
         self.style_layers = parse_layers(style_layers or DEFAULT_STYLE_LAYERS, model, "style_layers")
         order = layer_names(model)
@@ -231,18 +241,21 @@ class Criterion(torch.nn.Module):
         return {n: terms[0].target for n, terms in self.style_terms.items()}
 
     # ------------------------------------------------------------------- loss
-    def style_value(self, feats: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    def style_value(self, feats: Mapping[str, torch.Tensor], pixels: int) -> torch.Tensor:
         """Unweighted style loss: ``sum_l w_l sum_r w_r loss(stats_r(F_l), target_{l,r}) / energy``.
 
-        ``feats`` maps style layer names to ``(N, C, H, W)`` activations (the
-        loss is the batch mean).
+        ``feats`` maps style layer names to ``(N, C, h, w)`` activations (the
+        loss is the batch mean); ``pixels`` is the image's ``H * W``, which the
+        Keras form scales by. Raw loss forms use their own factor instead of
+        ``1 / energy`` (:class:`nst.losses.LossForm`).
         """
         stat = self.statistic
         total = next(iter(feats.values())).new_zeros(())
         for n, lw in self.style_layers.items():
+            _, c, h, w = feats[n].shape
             for term in self.style_terms[n]:
-                total = total + lw * term.weight * stat.loss(stat.stats(feats[n], term.mask), term.target,
-                                                             term.normalizer)
+                norm = term.normalizer if self.form.relative else self.form.style_factor(c, h * w, pixels)
+                total = total + lw * term.weight * stat.loss(stat.stats(feats[n], term.mask), term.target, norm)
         return total
 
     def unweighted(self, image: torch.Tensor, content: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
@@ -268,9 +281,12 @@ class Criterion(torch.nn.Module):
             with torch.no_grad():
                 targets = self.features(content, list(self.content_layers))
             norms = {n: L.inverse_energy(t, mean=True) for n, t in targets.items()}
-        c = sum((w * L.content_loss(feats[n], targets[n], norms[n]) for n, w in self.content_layers.items()), zero)
-        s = self.style_value(feats)
-        return {"content": c, "style": s, "tv": L.tv_loss(image)}
+        if self.form.relative:
+            c = sum((w * L.content_loss(feats[n], targets[n], norms[n]) for n, w in self.content_layers.items()), zero)
+        else:
+            c = sum((w * self.form.content(feats[n], targets[n]) for n, w in self.content_layers.items()), zero)
+        s = self.style_value(feats, image.shape[-2] * image.shape[-1])
+        return {"content": c, "style": s, "tv": self.form.tv(image)}
 
     def forward(self, image: torch.Tensor, content: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """Weighted ``{"content", "style", "tv", "total"}`` losses of ``image`` (see :meth:`unweighted`)."""

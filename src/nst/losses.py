@@ -340,3 +340,87 @@ STYLE_STATISTICS: dict[str, StyleStatistic] = {
     "wasserstein": StyleStatistic("wasserstein", mean_cov, blend_mean_cov, lambda s: wasserstein_target(*s),
                                   wasserstein2_loss, wasserstein_energy),
 }
+
+
+# ----------------------------------------------------------------------------
+# Loss forms: how the published recipes scale the terms, so their weights mean
+# what they meant. nst's own form is "relative" (each term divided by its
+# target's energy). The others are Gram-matrix forms, written in terms of
+# gram_matrix (normalized by C*H*W) of features in Caffe scale (images 0..255).
+
+
+def sum_squared_error(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``sum (F - P)^2`` (the Keras example's content loss)."""
+    return torch.sum((features - target) ** 2)
+
+
+def half_sum_squared_error(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``1/2 sum (F - P)^2`` (Gatys et al. 2016, eq. 1)."""
+    return 0.5 * torch.sum((features - target) ** 2)
+
+
+def mean_squared_error(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``mean (F - P)^2`` (the TensorFlow tutorial's content loss; nst's, before normalization)."""
+    return torch.mean((features - target) ** 2)
+
+
+def tenth_mean_squared_error(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``mean (F - P)^2 / 10`` (the fast.ai VGG-16 notebook's content loss)."""
+    return torch.mean((features - target) ** 2) / 10
+
+
+def keras_tv_loss(image: torch.Tensor) -> torch.Tensor:
+    """The Keras example's total variation: ``sum (a + b)^1.25`` of squared neighbour differences.
+
+    ``a = (x[i, j] - x[i+1, j])^2``, ``b = (x[i, j] - x[i, j+1])^2`` over the
+    ``(H-1) x (W-1)`` top-left pixels, on the 0..255 image the example
+    optimizes; ``image`` is ``(N, 3, H, W)`` in [0, 1].
+    """
+    x = image * 255.0
+    a = (x[..., :-1, :-1] - x[..., 1:, :-1]) ** 2
+    b = (x[..., :-1, :-1] - x[..., :-1, 1:]) ** 2
+    return torch.sum((a + b) ** 1.25)
+
+
+def tf_total_variation(image: torch.Tensor) -> torch.Tensor:
+    """``tf.image.total_variation``: sum of absolute neighbour differences, ``image`` in [0, 1]."""
+    return (image[..., 1:, :] - image[..., :-1, :]).abs().sum() + (image[..., 1:] - image[..., :-1]).abs().sum()
+
+
+def no_tv(image: torch.Tensor) -> torch.Tensor:
+    """No total-variation term (Gatys et al. 2016 have none): 0."""
+    return image.new_zeros(())
+
+
+@dataclass(frozen=True)
+class LossForm:
+    """How a recipe computes and scales its content, style and TV terms.
+
+    ``relative``: divide content and style terms by their target's energy
+    (nst's form; ``content``/``style_factor`` unused). Otherwise
+    ``content(F, P)`` is the content term of one layer and the style term of
+    one layer is ``style_factor(C, hw, HW) * sum (G - A)^2`` with ``G``, ``A``
+    from :func:`gram_matrix` (normalized by ``C * hw``, ``hw`` the layer's and
+    ``HW`` the image's pixel count); ``tv(image)`` is the TV term.
+    """
+
+    name: str
+    relative: bool
+    content: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    style_factor: Callable[[int, int, int], float]
+    tv: Callable[[torch.Tensor], torch.Tensor]
+
+
+LOSS_FORMS: dict[str, LossForm] = {
+    # nst: relative content and style terms, mean squared TV.
+    "relative": LossForm("relative", True, mean_squared_error, lambda c, hw, HW: 1.0, tv_loss),
+    # Gatys et al. 2016: 1/2 sum (F-P)^2; E_l = sum (G-A)^2 / (4 N^2 M^2) with the unnormalized G.
+    "gatys": LossForm("gatys", False, half_sum_squared_error, lambda c, hw, HW: 0.25, no_tv),
+    # Keras example: sum (F-P)^2; sum (S-C)^2 / (4 * 3^2 * (rows*cols)^2), S unnormalized; its TV.
+    "keras": LossForm("keras", False, sum_squared_error, lambda c, hw, HW: (c * hw) ** 2 / (36.0 * HW**2),
+                      keras_tv_loss),
+    # TensorFlow tutorial: mean (F-P)^2; mean (G-A)^2 with G = F F^T / hw; tf.image.total_variation.
+    "tf": LossForm("tf", False, mean_squared_error, lambda c, hw, HW: 1.0, tf_total_variation),
+    # fast.ai's VGG-16 notebook: mse / 10; mse of Grams normalized by C*h*w (mean over C^2 entries); no TV.
+    "fastai": LossForm("fastai", False, tenth_mean_squared_error, lambda c, hw, HW: 1.0 / c**2, no_tv),
+}

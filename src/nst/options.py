@@ -21,11 +21,12 @@ from .criterion import (
     DEFAULT_TV_WEIGHT,
 )
 from .errors import OptionError
-from .losses import STYLE_STATISTICS
+from .losses import LOSS_FORMS, STYLE_STATISTICS
 from .schedule import make_schedule
 from .transfer import OPTIMIZERS
 from .vgg import MODELS, POOLINGS, parse_layers
 
+DEFAULT_SIZE = 512
 SIZE, OPT, LOSSES, CONTROLS, NETWORK, OUTPUT = (
     "image size", "optimization (coarse-to-fine: from --min-size up to --size)", "losses",
     "controls (Gatys et al. 2017)", "network", "output and pictures of the process")
@@ -35,10 +36,11 @@ SIZE, OPT, LOSSES, CONTROLS, NETWORK, OUTPUT = (
 class TransferOptions:
     """Every option of ``nst transfer`` / :func:`nst.stylize`, with defaults.
 
-    Sizes are in pixels; ``size`` is the output's long side, and style images
-    are resized so their long side is ``size * style_scale``. The run is
-    coarse-to-fine (:mod:`nst.schedule`): from ``min_size`` (or the explicit
-    ``scales``) up to ``size``, ``iterations`` at full size (None: 30 up to
+    Sizes are in pixels; ``size`` is the output's long side (None: 512, or the
+    last of ``scales``), and style images are resized so their long side is
+    ``size * style_scale``. The run is coarse-to-fine (:mod:`nst.schedule`):
+    from ``min_size`` up to ``size``, or exactly the sizes of ``scales``
+    (a whole schedule, ending at ``size``), ``iterations`` at full size (None: 30 up to
     512 px, fewer above) and more, up to ``max_iterations`` (None: 200 up to
     512 px, fewer above), at smaller sizes; a scale ends early once the loss
     fell by less than ``tol`` (relative) over ``window`` iterations. Weights are
@@ -62,7 +64,8 @@ class TransferOptions:
         OptionError: a bad value, naming the field (``style_weight: must be >= 0, got -1``).
     """
 
-    size: int = option(512, help="output long side in pixels", check="positive", group=SIZE)
+    size: int | None = option(None, help="output long side in pixels", check="positive", group=SIZE,
+                              default_text=f"{DEFAULT_SIZE}, or the last of the scales")
     style_scale: float = option(1.0, check="positive", group=SIZE,
                                 help="style images' long side relative to the size (larger: larger brush strokes)")
     iterations: int | None = option(
@@ -75,8 +78,8 @@ class TransferOptions:
                                 ">= the size means single-scale")
     scales: list[int] | None = option(
         None, check="positive", group=OPT, expert=True, metavar="SIZE",
-        help="explicit ascending long sides of the scales (overrides the minimum size); "
-             "e.g. 512 alone for single-scale")
+        help="the whole schedule: ascending long sides of the scales, the last one the output size "
+             "(overrides the minimum size); e.g. 512 alone for single-scale")
     max_iterations: int | None = option(None, check="positive", group=OPT, expert=True,
                                         help="iteration cap per smaller scale",
                                         default_text="200 up to 512 px, 200*512/size above")
@@ -86,6 +89,13 @@ class TransferOptions:
     window: int = option(10, check="positive", group=OPT, expert=True,
                          help="iterations over which the early-stopping tolerance is measured")
     optimizer: str = option("lbfgs", choices=OPTIMIZERS, group=OPT, help="optimizer")
+    lbfgs_evals: int = option(1, check="positive", group=OPT, expert=True, metavar="N",
+                              help="loss evaluations per L-BFGS iteration: 1 is one step without line search "
+                                   "(Gatys et al.'s implementations); N > 1 is up to N with a strong-Wolfe line "
+                                   "search, like one iteration of scipy's fmin_l_bfgs_b(maxfun=N)")
+    adam_beta1: float = option(0.9, check="unit", group=OPT, expert=True, help="Adam's beta_1")
+    adam_beta2: float = option(0.999, check="unit", group=OPT, expert=True, help="Adam's beta_2")
+    adam_eps: float = option(1e-8, check="positive", group=OPT, expert=True, help="Adam's epsilon")
     lr: float | None = option(None, check="positive", group=OPT, expert=True, help="learning rate",
                               default_text="1.0 for lbfgs, 0.02 for adam")
     init: str = option("content", group=OPT, metavar="{content,noise,style,PATH}", help="starting image")
@@ -98,10 +108,15 @@ class TransferOptions:
         help="blend weights of several style images, in order", default_text="equal")
     content_layers: dict[str, float] = option(
         factory=lambda: dict(DEFAULT_CONTENT_LAYERS), group=LOSSES, metavar="LAYER[:W]",
-        help="content layers with optional weights")
+        help="content layers with optional weights (Keras names such as block5_conv2 = relu5_2 work too)")
     style_layers: dict[str, float] = option(
         factory=lambda: dict(DEFAULT_STYLE_LAYERS), group=LOSSES, metavar="LAYER[:W]",
         help="style layers with optional weights (a layer without one gets 1/count)")
+    loss_form: str = option(
+        "relative", choices=tuple(LOSS_FORMS), group=LOSSES, expert=True,
+        help="relative: each term divided by its target's energy (nst's; weights mean the same for any image); "
+             "gatys, keras, tf, fastai: the raw sums of the paper, the Keras example, the TensorFlow tutorial and "
+             "the fast.ai notebook, so their published weights can be used as written")
     pooling: str = option("max", choices=POOLINGS, group=NETWORK, expert=True, help="pooling layers")
     model: str = option("vgg19", choices=MODELS, group=NETWORK, help="loss network")
     weights: str | None = option(
@@ -155,6 +170,11 @@ class TransferOptions:
             OptionError: naming the first bad field.
         """
         check_fields(self)
+        if self.size is None:
+            self.size = self.scales[-1] if self.scales else DEFAULT_SIZE
+        elif self.scales and self.scales[-1] != self.size:
+            raise OptionError("scales", f"the last scale, {self.scales[-1]} px, is not the output size {self.size} px: "
+                                        f"end the list with {self.size}, or leave out the size")
         if self.scales is not None:
             try:
                 make_schedule(self.size, self.iterations, self.min_size, self.max_iterations, sizes=list(self.scales))
@@ -164,6 +184,8 @@ class TransferOptions:
             raise OptionError("save_every", "needs a folder to save into (save_dir) or a GIF to write (gif)")
         if self.gif and not self.save_every:
             raise OptionError("gif", "needs save_every N (one frame every N iterations)")
+        if self.loss_form != "relative" and self.style_loss != "gram":
+            raise OptionError("loss_form", f"{self.loss_form} sums are Gram-matrix losses; use style_loss gram")
         if self.init not in INIT_CHOICES and not Path(self.init).is_file():
             raise OptionError("init", f"{self.init!r} is not one of {', '.join(INIT_CHOICES)} and no such file")
         if self.style_weights is not None and (not self.style_weights or sum(self.style_weights) <= 0):

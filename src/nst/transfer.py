@@ -113,6 +113,8 @@ class StyleTransfer:
         device: torch device (already resolved).
         style_loss: style statistic, a key of :data:`nst.losses.STYLE_STATISTICS`:
             ``"gram"`` (Gatys et al. 2015), ``"mean-cov"`` or ``"wasserstein"``.
+        loss_form: ``"relative"`` (nst's) or a recipe's raw sums, see
+            :data:`nst.losses.LOSS_FORMS`.
 
     The network is truncated after the deepest requested layer.
 
@@ -132,8 +134,10 @@ class StyleTransfer:
         style_layers: Mapping[str, float] | None = None,
         device: torch.device | str = "cpu",
         style_loss: str = "gram",
+        loss_form: str = "relative",
     ) -> None:
-        self.criterion = Criterion(model, weights, pooling, content_layers, style_layers, device, style_loss)
+        self.criterion = Criterion(model, weights, pooling, content_layers, style_layers, device, style_loss,
+                                   loss_form=loss_form)
         self.device = self.criterion.device
         self.content_layers = self.criterion.content_layers
         self.style_layers = self.criterion.style_layers
@@ -222,8 +226,18 @@ class StyleTransfer:
         callback: Callback | None = None,
         tol: float = 0.0,
         window: int = 20,
+        adam_betas: tuple[float, float] = (0.9, 0.999),
+        adam_eps: float = 1e-8,
+        lbfgs_evals: int = 1,
     ) -> TransferResult:
         """Optimize pixels starting from ``init`` ``(1, 3, H, W)`` against the current targets.
+
+        ``adam_betas``, ``adam_eps``: Adam's settings (``torch.optim.Adam``).
+        ``lbfgs_evals``: loss evaluations per L-BFGS iteration. 1 (default)
+        is one step without a line search, as in Gatys et al.'s reference
+        implementations; N > 1 runs up to N evaluations with a strong-Wolfe
+        line search per reported iteration, as one iteration of scipy's
+        ``fmin_l_bfgs_b(maxfun=N)`` in the Keras and TensorFlow recipes.
 
         Early stopping: with ``tol > 0`` the loop ends once the total loss fell
         by less than the fraction ``tol`` over the last ``window`` iterations
@@ -251,14 +265,17 @@ class StyleTransfer:
 
         def new_optimizer() -> torch.optim.Optimizer:
             if optimizer == "lbfgs":
-                return torch.optim.LBFGS([x], lr=lr, max_iter=1, history_size=lbfgs_history(x.numel()),
+                search = "strong_wolfe" if lbfgs_evals > 1 else None
+                return torch.optim.LBFGS([x], lr=lr, max_iter=lbfgs_evals, max_eval=lbfgs_evals,
+                                         history_size=lbfgs_history(x.numel()), line_search_fn=search,
                                          tolerance_grad=0.0, tolerance_change=0.0)
-            return torch.optim.Adam([x], lr=lr)
+            return torch.optim.Adam([x], lr=lr, betas=adam_betas, eps=adam_eps)
 
         opt = new_optimizer()
         best = {"loss": math.inf, "image": x.detach().clone()}
         history: list[dict[str, float]] = []
         last: dict[str, float] = {}
+        start: dict[str, float] = {}
 
         def closure() -> torch.Tensor:
             opt.zero_grad(set_to_none=True)
@@ -266,6 +283,8 @@ class StyleTransfer:
             terms["total"].backward()
             last.clear()
             last.update({k: float(v.detach()) for k, v in terms.items()})
+            if not start:  # the iteration's first evaluation: the losses at its start
+                start.update(last)
             if last["total"] < best["loss"]:
                 best["loss"] = last["total"]
                 best["image"].copy_(x.detach())
@@ -275,6 +294,7 @@ class StyleTransfer:
         interrupted = False
         try:
             for i in range(1, iterations + 1):
+                start.clear()
                 opt.step(closure)
                 with torch.no_grad():  # keep pixels displayable; the loss must not exploit out-of-range values
                     x.clamp_(0, 1)
@@ -282,11 +302,11 @@ class StyleTransfer:
                         x.copy_(best["image"])
                         opt = new_optimizer()
                 done = i
-                history.append(dict(last))
+                history.append(dict(start))
                 if not math.isfinite(last["total"]):
                     break
                 if callback is not None:
-                    callback(Step(i, iterations, dict(last), x.detach()))
+                    callback(Step(i, iterations, dict(start), x.detach()))
                 if converged([h["total"] for h in history], tol, window):
                     break
         except KeyboardInterrupt:

@@ -12,7 +12,9 @@ torchvision: RGB, ImageNet mean/std) lives in :class:`Preprocess`, here only.
 
 from __future__ import annotations
 
+import difflib
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
@@ -80,19 +82,33 @@ def conv_names(arch: str = "vgg19") -> tuple[str, ...]:
     return tuple(n for n in layer_names(arch) if n.startswith("conv"))
 
 
+def canonical_layer(name: str) -> str:
+    """nst's name of a layer given in Keras/TensorFlow spelling; other names unchanged.
+
+    Keras's VGG convolution layers include their ReLU, so ``blockB_convC`` is
+    ``reluB_C`` (the activation the recipes read); ``blockB_pool`` is ``poolB``.
+    """
+    m = re.fullmatch(r"block(\d)_conv(\d)", name)
+    if m:
+        return f"relu{m[1]}_{m[2]}"
+    m = re.fullmatch(r"block(\d)_pool", name)
+    return f"pool{m[1]}" if m else name
+
+
 def check_layers(names: Iterable[str], arch: str = "vgg19") -> list[str]:
     """Return ``names`` as a list after checking each is a layer of ``arch``.
 
     Raises:
-        NSTError: a name is not a layer of ``arch`` (the message lists valid names).
+        NSTError: a name is not a layer of ``arch`` (the message gives the closest valid names).
     """
     valid = layer_names(arch)
     out = list(names)
     for name in out:
         if name not in valid:
-            raise NSTError(
-                f"unknown layer {name!r} for {arch}; valid layers: {', '.join(valid)}"
-            )
+            close = difflib.get_close_matches(name, valid, n=3, cutoff=0.5)
+            hint = f"closest: {', '.join(close)}" if close else f"valid: {valid[0]} ... {valid[-1]}"
+            raise NSTError(f"unknown layer {name!r} for {arch} ({hint}; Keras names such as block4_conv2 "
+                           "work too)")
     return out
 
 
@@ -101,7 +117,9 @@ def parse_layers(spec: Sequence[str] | Mapping[str, float] | str, arch: str = "v
     """Parse layer specs ``["relu1_1", "relu2_1:0.5"]`` (or a mapping, or one name) into ``{name: weight}``.
 
     A name without a weight gets 1/len(spec) for style-like lists; callers that
-    want equal weights of 1 pass a mapping. ``field`` names the option in errors.
+    want equal weights of 1 pass a mapping. Keras/TensorFlow names
+    (``block5_conv2``) become nst's (``relu5_2``, :func:`canonical_layer`).
+    ``field`` names the option in errors.
 
     Raises:
         OptionError: unknown layer, unparsable or negative weight, empty list.
@@ -109,13 +127,13 @@ def parse_layers(spec: Sequence[str] | Mapping[str, float] | str, arch: str = "v
     if isinstance(spec, str):
         spec = [spec]
     if isinstance(spec, Mapping):
-        out = {str(k): v for k, v in spec.items()}
+        out = {canonical_layer(str(k)): v for k, v in spec.items()}
     else:
         out = {}
         items = list(spec)
         for item in items:
             name, _, w = str(item).partition(":")
-            out[name] = w if w else 1.0 / len(items)
+            out[canonical_layer(name)] = w if w else 1.0 / len(items)
     for name, w in out.items():
         try:
             out[name] = float(w)

@@ -13,14 +13,22 @@ from collections.abc import Sequence
 
 from ..errors import NSTError, OptionError
 from ..version import __version__
-from . import apply, demo, export, fast, info, reconstruct, train, transfer
+from . import apply, demo, export, fast, info, recipes, reconstruct, train, transfer
 from .options import flag_of
 
-COMMANDS = [transfer, demo, reconstruct, fast, train, apply, export, info]
+COMMANDS = [transfer, demo, reconstruct, fast, train, apply, export, info, recipes]
 
 
 class Parser(argparse.ArgumentParser):
-    """ArgumentParser whose usage errors are one line: ``nst CMD: error: ...``."""
+    """ArgumentParser whose usage errors are one line: ``nst CMD: error: ...``.
+
+    Abbreviations of long options are off (``allow_abbrev=False``): no prefix
+    is silently taken for another option (``--si`` is not ``--size``).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")

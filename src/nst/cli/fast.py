@@ -6,19 +6,53 @@ import argparse
 import sys
 import time
 from dataclasses import asdict
+from pathlib import Path
 
 from ..arbitrary import FastOptions, fast_stylize, load_network
+from ..errors import NSTError
 from ..images import check_output_path, load_image, save_image
 from ..losses import normalize_blend
-from .options import CONTENT, OUTPUT_IMAGE, STYLES, add_command, options_from_args
+from .options import add_command, arg, options_from_args
 
 SUMMARY = "stylize with any style image in one forward pass (pretrained, seconds on a CPU)"
 DESCRIPTION = (
     "Repaint CONTENT in the style of STYLE with a pretrained arbitrary-style network "
     "(Ghiasi et al. 2017; needs the extra: pip install 'nst[fast]'). "
-    "Several style images are blended (--style-weights)."
+    "Several style images are blended (--style-weights). The flags of the Fast_Style_Transfer.py "
+    "script work too: --ci CONTENT --si STYLE --o DIR writes DIR/generated_img.jpg."
 )
-ARGS = [CONTENT, STYLES, OUTPUT_IMAGE]
+# The Fast_Style_Transfer.py script's output file name inside its --o folder.
+SCRIPT_OUTPUT = "generated_img.jpg"
+ARGS = [
+    arg("content", metavar="CONTENT", nargs="?", help="content image file"),
+    arg("styles", metavar="STYLE", nargs="*", help="style image file(s)"),
+    arg("-o", "--output", help="output image (.png or .jpg)"),
+    arg("--ci", dest="content_alias", metavar="CONTENT", help="content image file (instead of CONTENT)"),
+    arg("--si", dest="styles_alias", metavar="STYLE", nargs="+", help="style image file(s) (instead of STYLE)"),
+    arg("--o", dest="output_dir", metavar="DIR", help=f"output folder: writes DIR/{SCRIPT_OUTPUT} (instead of -o)"),
+]
+
+
+def paths(args: argparse.Namespace) -> tuple[str, list[str], Path]:
+    """Content, styles and output file from the positional/``-o`` or the script's ``--ci/--si/--o`` spelling.
+
+    Raises:
+        NSTError: an input or output given both ways, or not at all.
+    """
+    if (args.content is None) == (args.content_alias is None):
+        raise NSTError("give the content image once: CONTENT or --ci CONTENT")
+    content = args.content or args.content_alias
+    styles = list(args.styles) + list(args.styles_alias or [])
+    if not styles or (args.styles and args.styles_alias):
+        raise NSTError("give the style image(s) once: STYLE ... or --si STYLE ...")
+    if (args.output is None) == (args.output_dir is None):
+        raise NSTError("give the output once: -o FILE or --o DIR")
+    if args.output is not None:
+        return content, styles, Path(args.output)
+    folder = Path(args.output_dir)
+    if folder.exists() and not folder.is_dir():
+        raise NSTError(f"--o {folder}: is a file, expected a folder")
+    return content, styles, folder / SCRIPT_OUTPUT
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -29,15 +63,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     # Validate every option and input before any work is done.
     opts = options_from_args(args, FastOptions)
-    normalize_blend(opts.style_weights, len(args.styles))
-    check_output_path(args.output, [args.content, *args.styles])
-    content = load_image(args.content)
-    styles = [load_image(s) for s in args.styles]
+    content_path, style_paths, output = paths(args)
+    normalize_blend(opts.style_weights, len(style_paths))
+    if output.parent.is_dir() or args.output_dir is None:
+        check_output_path(output, [content_path, *style_paths])
+    elif not output.parent.parent.is_dir():  # a new --o folder is made only inside an existing one
+        raise NSTError(f"--o {output.parent}: parent folder {output.parent.parent} does not exist")
+    content = load_image(content_path)
+    styles = [load_image(s) for s in style_paths]
     net = load_network(opts.model)
     t0 = time.perf_counter()
     image = fast_stylize(content, styles, **{**asdict(opts), "model": net})
     seconds = time.perf_counter() - t0
-    save_image(image, args.output)
+    output.parent.mkdir(exist_ok=True)  # the script's --o folder, created like the script does
+    save_image(image, output)
     if not args.quiet:
-        print(f"wrote {args.output} ({image.width}x{image.height}, {seconds:.2f} s)", file=sys.stderr)
+        print(f"wrote {output} ({image.width}x{image.height}, {seconds:.2f} s)", file=sys.stderr)
     return 0

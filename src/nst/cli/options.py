@@ -20,6 +20,7 @@ from typing import Any
 from ..config import base_type, build, closest, field_types, option_fields, read_config, spec
 from ..errors import NSTError
 from ..options import OUTPUT
+from ..recipe import load_recipe
 
 EXPERT = "expert options (tuning; the defaults were chosen by measurement)"
 # Names in errors that are positional arguments or short flags on the command line.
@@ -124,8 +125,12 @@ def add_options(
 
 
 def add_config_options(p: argparse.ArgumentParser, rerun: bool = False) -> None:
-    """Add ``--config FILE.toml`` (and, with ``rerun``, ``--from OUT.png``) to ``p``."""
-    g = option_group(p, "config files and reruns")
+    """Add ``--config FILE.toml`` (and, with ``rerun``, ``--recipe NAME`` and ``--from OUT.png``) to ``p``."""
+    g = option_group(p, "recipes, config files and reruns")
+    if rerun:
+        g.add_argument("--recipe", metavar="NAME", default=None,
+                       help="start from the options of a published recipe (nst recipes lists them; "
+                            "options given here or in --config win)")
     g.add_argument("--config", metavar="FILE.toml", default=None,
                    help="read options from a TOML file (keys are the option names, e.g. style_weight = 20; "
                         "flags given on the command line win)")
@@ -150,8 +155,6 @@ def arg(*flags: str, **kw: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
     return flags, kw
 
 
-CONTENT = arg("content", metavar="CONTENT", help="content image file")
-STYLES = arg("styles", metavar="STYLE", nargs="+", help="style image file(s)")
 OUTPUT_IMAGE = arg("-o", "--output", required=True, help="output image (.png or .jpg)")
 
 
@@ -259,8 +262,9 @@ def option_values(
     """The option values of each of ``classes`` from the command line, merged but not yet built.
 
     Precedence, lowest first: the command's own defaults (:func:`add_options`),
-    the ``recorded`` options of a rerun, the ``--config`` file, the flags
-    given (the dataclass's defaults fill in the rest when it is built).
+    a ``--recipe``, the ``recorded`` options of a rerun, the ``--config``
+    file, the flags given (the dataclass's defaults fill in the rest when it
+    is built).
 
     Raises:
         NSTError: a name in the config file or record that is no option of ``classes``;
@@ -270,6 +274,10 @@ def option_values(
     registry = getattr(args, "_nst_options", None) or {}
     for d, cls in zip(layers, classes):
         d.update(registry.get(cls, ([], {}))[1])
+    if getattr(args, "recipe", None):
+        recipe = load_recipe(args.recipe)
+        for d, part in zip(layers, split_values(recipe.options, classes, f"recipe {recipe.name}")):
+            d.update(part)
     if recorded:
         for d, part in zip(layers, split_values(recorded, classes, "recorded options")):
             d.update(part)
