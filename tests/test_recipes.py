@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 from conftest import bundled, run_main
@@ -130,3 +132,15 @@ def test_ten_scipy_style_lbfgs_iterations_from_noise():
     ratio, ratio_one = start / line_search.best_loss, start / one_eval.best_loss
     print(f"loss fell {ratio:.0f}x with 20 evaluations per iteration, {ratio_one:.0f}x with 1")
     assert ratio > 20 and ratio > 3 * ratio_one
+
+
+def test_save_pattern_names_the_saved_iterates(capsys, astronaut, ihc, tmp_path):
+    code, _, err = run_main(["transfer", astronaut, ihc, "-o", tmp_path / "o.png", "--size", "32", "--iterations", "2",
+                             "--min-size", "32", "--save-every", "1", "--save-dir", tmp_path / "steps",
+                             "--save-pattern", "res_at_iteration_{i}.png", "-q"], capsys)
+    assert code == 0, err
+    names = sorted(p.name for p in (tmp_path / "steps").iterdir())
+    assert names == ["res_at_iteration_1.png", "res_at_iteration_2.png"]
+    for pattern, message in [("x.png", "needs {i}"), ("x{j}.png", "no other braces"), ("x{i}.txt", "unsupported")]:
+        with pytest.raises(OptionError, match=f"^save_pattern: .*{re.escape(message)}"):
+            TransferOptions(save_pattern=pattern)

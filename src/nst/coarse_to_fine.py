@@ -87,16 +87,19 @@ class ProgressCallback:
     """tqdm progress bar with current losses, plus optional saving every N iterations.
 
     Iterations are counted across all scales of a coarse-to-fine run. Every
-    ``save_every`` iterations the iterate is written to ``save_dir`` and, with
+    ``save_every`` iterations the iterate is written to ``save_dir`` (as
+    ``save_pattern.format(i=iteration)``, default ``iter_001.png``) and, with
     ``keep_frames``, kept in ``frames`` (8-bit PIL images at the scale's size)
     for an animated GIF.
     """
 
     def __init__(self, total: int, show: bool, save_every: int = 0, save_dir: str | None = None,
+                 save_pattern: str | None = None,
                  keep_frames: bool = False, desc: str = "stylizing") -> None:
         self.bar = tqdm(total=total, desc=desc, unit="it", disable=not show, dynamic_ncols=True)
         self.save_every = save_every
         self.save_dir = Path(save_dir) if save_dir else None
+        self.save_pattern = save_pattern
         self.keep_frames = keep_frames
         self.frames: list[Image.Image] = []
         self.digits = len(str(total))
@@ -109,7 +112,9 @@ class ProgressCallback:
         self.bar.set_postfix({"px": f"{w}x{h}", **{k: f"{v:.3g}" for k, v in step.losses.items()}}, refresh=False)
         if self.save_every and self.count % self.save_every == 0:
             if self.save_dir:
-                save_image(step.image.clamp(0, 1).cpu(), self.save_dir / f"iter_{self.count:0{self.digits}d}.png")
+                name = (self.save_pattern.format(i=self.count) if self.save_pattern
+                        else f"iter_{self.count:0{self.digits}d}.png")
+                save_image(step.image.clamp(0, 1).cpu(), self.save_dir / name)
             if self.keep_frames:
                 self.frames.append(tensor_to_pil(step.image.cpu()))
 
@@ -169,7 +174,7 @@ def run_coarse_to_fine(
     st = StyleTransfer(opts.model, opts.weights, opts.pooling, opts.content_layers, opts.style_layers, device,
                        style_loss=opts.style_loss, loss_form=opts.loss_form)
     cb = ProgressCallback(sum(sc.iterations for sc in schedule), progress, opts.save_every, opts.save_dir,
-                          keep_frames=bool(opts.gif), desc=desc)
+                          opts.save_pattern, keep_frames=bool(opts.gif), desc=desc)
     luminance = opts.preserve_color == "luminance"
     x: torch.Tensor | None = None
     history: list[dict[str, float]] = []

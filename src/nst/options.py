@@ -20,7 +20,8 @@ from .criterion import (
     DEFAULT_STYLE_WEIGHT,
     DEFAULT_TV_WEIGHT,
 )
-from .errors import OptionError
+from .errors import NSTError, OptionError
+from .images import output_format
 from .losses import LOSS_FORMS, STYLE_STATISTICS
 from .schedule import make_schedule
 from .transfer import OPTIMIZERS
@@ -134,6 +135,10 @@ class TransferOptions:
                                   "a GIF frame (0: never)")
     save_dir: str | None = option(None, group=OUTPUT, metavar="DIR", rerun=False,
                                   help="folder for the images saved every N iterations")
+    save_pattern: str | None = option(
+        None, group=OUTPUT, metavar="PATTERN", rerun=False,
+        help="file names of the saved images, {i} the iteration (e.g. 'res_at_iteration_{i}.png')",
+        default_text="iter_001.png, iter_002.png, ...")
     preserve_color: str = option(
         "none", choices=COLOR_MODES, group=CONTROLS,
         help="keep the content's colours: luminance = transfer on luminance only, then the content's "
@@ -180,6 +185,18 @@ class TransferOptions:
                 make_schedule(self.size, self.iterations, self.min_size, self.max_iterations, sizes=list(self.scales))
             except OptionError as e:
                 raise OptionError("scales", e.problem) from None
+        if self.save_pattern is not None:
+            try:
+                name = self.save_pattern.format(i=1)
+            except (KeyError, IndexError, ValueError):
+                raise OptionError("save_pattern", f"{self.save_pattern!r}: use {{i}} for the iteration and no "
+                                                  "other braces") from None
+            if name == self.save_pattern.format(i=2) or "/" in name or name.startswith("."):
+                raise OptionError("save_pattern", f"{self.save_pattern!r}: needs {{i}} in a plain file name")
+            try:
+                output_format(name)
+            except NSTError as e:
+                raise OptionError("save_pattern", str(e)) from None
         if self.save_every and not self.save_dir and not self.gif:
             raise OptionError("save_every", "needs a folder to save into (save_dir) or a GIF to write (gif)")
         if self.gif and not self.save_every:
