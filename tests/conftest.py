@@ -27,8 +27,9 @@ def nst(*args, cwd: Path | None = None, timeout: float = 300) -> subprocess.Comp
     return subprocess.run([*NST, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=timeout)
 
 
-def interrupt_nst(args, ready: Callable[[], bool], stderr: Path, timeout: float = 120) -> tuple[int, str]:
-    """Start ``nst ARGS``, press Ctrl-C (SIGINT) once ``ready()`` holds; return (exit status, stderr).
+def interrupt_nst(args, ready: Callable[[], bool], stderr: Path, timeout: float = 120,
+                  sig: int = signal.SIGINT) -> tuple[int, str]:
+    """Start ``nst ARGS``, press Ctrl-C (``sig``: SIGINT) once ``ready()`` holds; return (exit status, stderr).
 
     Fails the test when the command exits or ``timeout`` seconds pass before it is ready.
     """
@@ -42,7 +43,7 @@ def interrupt_nst(args, ready: Callable[[], bool], stderr: Path, timeout: float 
     while not ready():
         assert time.time() < deadline and proc.poll() is None, "the command never got ready to interrupt"
         time.sleep(0.2)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     proc.wait(timeout=timeout)
     return proc.returncode, stderr.read_text()
 

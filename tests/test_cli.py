@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 from conftest import interrupt_nst, nst, run_main
 from PIL import Image
@@ -107,15 +109,16 @@ def test_bad_input_one_line_exit_2_nothing_written(images, case, capsys):
 
 
 @pytest.mark.slow
-def test_ctrl_c_writes_best_image_so_far(images):
+@pytest.mark.parametrize("sig, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_and_sigterm_write_best_image_so_far(images, sig, status):
     d = images["dir"]
     out = d / "interrupted.png"
     steps = d / "steps"
     code, err = interrupt_nst(
         ["transfer", images["content"], images["style"], "-o", out, "--size", "48",
          "--iterations", "100000", "--tol", "0", "--save-every", "1", "--save-dir", steps],
-        ready=lambda: steps.is_dir() and any(steps.iterdir()), stderr=d / "stderr.txt")
-    assert code == 130, err
+        ready=lambda: steps.is_dir() and any(steps.iterdir()), stderr=d / "stderr.txt", sig=sig)
+    assert code == status, err
     assert "Traceback" not in err
     assert "wrote the best image so far" in err
     with Image.open(out) as im:

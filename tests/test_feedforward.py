@@ -186,6 +186,9 @@ def _bad_files(d: Path, trained_model: Path) -> dict[str, Path]:
     (d / "junk").mkdir()
     (d / "junk" / "a.jpg").write_text("no")
     (d / "junk" / "b.png").write_bytes(b"")
+    (d / "photos").mkdir()  # b.jpg's output would be b.png, another input
+    for name in ("b.jpg", "b.png"):
+        Image.new("RGB", (16, 16), (200, 50, 50)).save(d / "photos" / name)
     (d / "corrupt.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}garbage")
     (d / "text.safetensors").write_text("hello")
     # Right format, wrong architecture: a bigger network's tensors under the small config's metadata.
@@ -212,6 +215,8 @@ BAD = {
     "export bad name": (["export", "{model}", "-o", "{d}/out.txt"], "must end in .onnx"),
     "apply missing input": (["apply", "{model}", "{d}/nope.png", "-o", "{d}/out.png"], "no such file or folder"),
     "apply output folder missing": (["apply", "{model}", "{photo}", "{photo}", "-o", "{d}/no/dir"], "does not exist"),
+    "apply into its input folder": (["apply", "{model}", "{d}/photos", "-o", "{d}/photos"],
+                                    "output would overwrite the input file"),
     "apply unreadable only": (["apply", "{model}", "{d}/junk", "-o", "{d}/outdir"], "none of the 2 input(s)"),
     "train empty data": (["train", "{style}", "--data", "{d}/empty", "-o", "{d}/m.safetensors"], "no image files"),
     "train unreadable data": (["train", "{style}", "--data", "{d}/junk", "-o", "{d}/m.safetensors"],

@@ -29,6 +29,7 @@ from .images import ImageLike, as_list, as_pil, fit_long_side, pil_to_tensor, re
 from .masks import load_masks, mask_tensor
 from .schedule import make_schedule
 from .transfer import Callback, Step, StyleTransfer, TransferResult
+from .vgg import block_of
 from .visualize import check_gif_path, write_gif
 
 if TYPE_CHECKING:
@@ -173,6 +174,8 @@ def run_coarse_to_fine(
     torch.manual_seed(opts.seed)
     st = StyleTransfer(opts.model, opts.weights, opts.pooling, opts.content_layers, opts.style_layers, device,
                        style_loss=opts.style_loss, loss_form=opts.loss_form)
+    check_sizes(st, content_pil.size, [s.size for s in style_pils], schedule, opts,
+                memory_budget(device, opts.max_memory))
     cb = ProgressCallback(sum(sc.iterations for sc in schedule), progress, opts.save_every, opts.save_dir,
                           opts.save_pattern, keep_frames=bool(opts.gif), desc=desc)
     luminance = opts.preserve_color == "luminance"
@@ -217,6 +220,34 @@ def run_coarse_to_fine(
     if opts.gif:
         write_gif([*cb.frames, result.image], opts.gif)
     return result
+
+
+def check_sizes(st: StyleTransfer, content: tuple[int, int], styles: Sequence[tuple[int, int]],
+                schedule: Sequence, opts: TransferOptions, budget: int) -> None:
+    """Check, before any work, that every scale's images reach the deepest layer and the largest fits the budget.
+
+    ``content`` and ``styles`` are ``(width, height)`` of the full images. A
+    layer of VGG block ``b`` sees ``1 / 2**(b-1)`` of the image, so the short
+    side must be at least ``2**(b-1)`` pixels (16 for relu5_1) at the first
+    scale; the last scale's estimated peak (:meth:`StyleTransfer.peak_bytes`,
+    all blocks checkpointed) must fit ``budget`` bytes.
+
+    Raises:
+        OptionError: a scale too small for the layers or too large for the memory budget.
+    """
+    need = 2 ** (max(block_of(n) for n in st.layers) - 1)
+    first = schedule[0].size
+    w, h = fit_long_side(content, first)
+    small = [(w, h), *(fit_long_side(s, max(1, round(first * opts.style_scale))) for s in styles)]
+    if min(min(s) for s in small) < need:
+        field = "scales" if opts.scales else ("min_size" if len(schedule) > 1 else "size")
+        raise OptionError(field, f"{first} px makes an image {min(min(s) for s in small)} px on its short side; "
+                                 f"the layers up to {st.layers[-1]} need at least {need} px there")
+    w, h = fit_long_side(content, schedule[-1].size)
+    peak = st.peak_bytes(h, w)
+    if peak > budget:
+        raise OptionError("size", f"{schedule[-1].size} px needs about {peak / 2**30:.1f} GiB, more than the "
+                                  f"memory budget of {budget / 2**30:.1f} GiB (max_memory)")
 
 
 def apply_color_mode(

@@ -6,6 +6,7 @@ Every decoding problem becomes an :class:`~nst.errors.NSTError` naming the file.
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 import warnings
@@ -178,31 +179,55 @@ def check_output_path(
         raise NSTError(f"{p}: output folder {parent} does not exist")
     if p.is_dir():
         raise NSTError(f"{p}: is a directory, expected an output file name")
+    check_not_an_input(p, inputs)
+    return p
+
+
+def check_not_an_input(path: str | os.PathLike, inputs: Iterable[str | os.PathLike]) -> None:
+    """Raise :class:`NSTError` if the output ``path`` is any of ``inputs`` (same resolved path or same file).
+
+    The one rule every command applies to every output, batches included:
+    a run never writes over one of its own inputs.
+    """
+    p = Path(path)
     for inp in inputs:
         q = Path(inp)
         if q.exists() and p.exists() and os.path.samefile(p, q) or p.resolve() == q.resolve():
             raise NSTError(f"{p}: output would overwrite the input file {q}")
-    return p
+
+
+# Why a write failed, in words, by errno (anything else: the OS's own message).
+WRITE_ERRORS = {errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+                errno.EROFS: "read-only file system", errno.ENOSPC: "no space left on the device",
+                errno.EDQUOT: "disk quota exceeded", errno.ENAMETOOLONG: "file name too long"}
 
 
 def atomic_write(path: str | os.PathLike, write) -> None:
     """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it over ``path``.
 
-    A failure leaves any existing ``path`` untouched and removes the temporary file.
+    The temporary name is short (``.nst-XXXXXXXX.tmp``), so any legal output
+    name works; the result gets the usual permissions (``0666 & ~umask``). A
+    failure leaves any existing ``path`` untouched and removes the temporary file.
+
+    Raises:
+        NSTError: the file could not be written (naming it and why: permission
+            denied, read-only file system, no space left, name too long, ...).
     """
     p = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
-    os.close(fd)
     umask = os.umask(0)
     os.umask(umask)
+    tmp = None
     try:
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
+        fd, tmp = tempfile.mkstemp(prefix=".nst-", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
+        os.close(fd)
         write(tmp)
+        os.chmod(tmp, 0o666 & ~umask)  # after write: writers that replace the file would undo it
         os.replace(tmp, p)
-    except BaseException:
-        if os.path.exists(tmp):
+    except OSError as e:
+        raise NSTError(f"{p}: could not write the file ({WRITE_ERRORS.get(e.errno, e.strerror or e)})") from None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
-        raise
 
 
 def save_image(img: Image.Image | torch.Tensor, path: str | os.PathLike, pnginfo=None, quality: int = 95,

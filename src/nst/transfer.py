@@ -165,14 +165,18 @@ class StyleTransfer:
         ``checkpoint_blocks`` (0 when it fits without; 5 when nothing fits, as
         the best effort).
         """
-        numel = 3 * height * width
-        fixed = (PROCESS_BYTES + 2 * 4 * numel * lbfgs_history(numel)
-                 + PEAK_TRANSIENT_MAPS * 4 * 64 * height * width)
         for k in range(6):
-            if self.criterion.net.activation_bytes(height, width, self.layers, k) + fixed <= budget_bytes:
+            if self.peak_bytes(height, width, k) <= budget_bytes:
                 break
         self.criterion.checkpoint_blocks = k
         return k
+
+    def peak_bytes(self, height: int, width: int, checkpoint_blocks: int = 5) -> int:
+        """Estimated peak memory of one iteration at ``height x width`` (see :meth:`plan_memory`)."""
+        numel = 3 * height * width
+        fixed = (PROCESS_BYTES + 2 * 4 * numel * lbfgs_history(numel)
+                 + PEAK_TRANSIENT_MAPS * 4 * 64 * height * width)
+        return self.criterion.net.activation_bytes(height, width, self.layers, checkpoint_blocks) + fixed
 
     def set_targets(
         self,

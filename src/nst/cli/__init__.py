@@ -8,7 +8,9 @@ line on stderr with exit status 2 (no traceback).
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from ..errors import NSTError, OptionError
@@ -44,11 +46,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C's KeyboardInterrupt would be: the run stops and keeps its best result."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``nst`` command; returns the exit status."""
+    """Entry point of the ``nst`` command; returns the exit status.
+
+    0 done, 2 a usage or input error (one line on stderr), 130 Ctrl-C and
+    143 SIGTERM (both after writing what the run has so far, as Ctrl-C does).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded in the outputs' metadata
+    terminated = []
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_term(signum: int, frame: object) -> None:
+        terminated.append(signum)
+        raise Terminated()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_term)  # containers and schedulers stop programs with SIGTERM
+    try:
+        status = _run(args)
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous)
+    return 143 if terminated and status == 130 else status
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args) or 0)
     except OptionError as e:  # the library names the field; the user typed a flag

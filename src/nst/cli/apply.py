@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 from ..errors import NSTError
 from ..feedforward.data import find_images
 from ..feedforward.stylize import ApplyOptions, load_runner, stylize_image
-from ..images import OUTPUT_FORMATS, check_output_path, load_image, output_format, save_image
+from ..images import OUTPUT_FORMATS, check_not_an_input, check_output_path, load_image, output_format, save_image
 from .options import add_command, arg, options_from_args
 
 SUMMARY = "stylize photos in one pass with a model from nst train (or its ONNX export)"
@@ -42,7 +42,8 @@ def plan_outputs(inputs: list[str], output: str, fmt: str) -> list[tuple[Path, P
 
     Raises:
         NSTError: a missing input, a missing output parent folder, an output
-            that is an input, or a file where a folder is needed.
+            that is any input of the run (resolved path or same file), or a
+            file where a folder is needed.
     """
     files: list[Path] = []
     for item in map(Path, inputs):
@@ -72,8 +73,7 @@ def plan_outputs(inputs: list[str], output: str, fmt: str) -> list[tuple[Path, P
         name = f"{f.stem}.{fmt}" if n == 1 else f"{f.stem}_{n}.{fmt}"
         target = out / name
         output_format(target)
-        if target.exists() and f.resolve() == target.resolve():
-            raise NSTError(f"{target}: output would overwrite the input file {f}")
+        check_not_an_input(target, files)  # no output may replace any input of the run
         pairs.append((f, target))
     return pairs
 
