@@ -64,22 +64,23 @@ def upsample(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(image, size=size, mode="bicubic", align_corners=False).clamp(0, 1)
 
 
-def initial_image(init: str, content: torch.Tensor, styles: Sequence[torch.Tensor], seed: int) -> torch.Tensor:
-    """The starting image ``(1, 3, H, W)`` for ``init`` = content | noise | style | path.
+def initial_image(init: str | ImageLike, content: torch.Tensor, styles: Sequence[torch.Tensor],
+                  seed: int) -> torch.Tensor:
+    """The starting image ``(1, 3, H, W)`` for ``init`` = content | noise | style | an image (path or PIL).
 
     ``noise`` is uniform in [0, 1] drawn from a generator seeded with ``seed``;
-    ``style`` and a path are resized to the content's size.
+    ``style`` and an image are resized to the content's size.
 
     Raises:
         NSTError: unreadable init image.
     """
     h, w = content.shape[-2:]
-    if init == "content":
+    if isinstance(init, str) and init == "content":
         return content.clone()
-    if init == "noise":
+    if isinstance(init, str) and init == "noise":
         g = torch.Generator().manual_seed(seed)
         return torch.rand(content.shape, generator=g)
-    if init == "style":
+    if isinstance(init, str) and init == "style":
         return pil_to_tensor(resize(as_pil(styles[0]), (w, h)))
     return pil_to_tensor(resize(as_pil(init, "init image"), (w, h)))
 
@@ -164,6 +165,7 @@ def run_coarse_to_fine(
     style_pils = [as_pil(s, f"style image {i + 1}") for i, s in enumerate(styles)]
     masks = None if opts.masks is None else load_masks(opts.masks, content_pil.size, len(styles))
     fine_pil = None if opts.style_fine is None else as_pil(opts.style_fine, "style_fine image")
+    init = opts.init if opts.init in INIT_CHOICES else as_pil(opts.init, "init image")  # decoded before any work
     color_content, style_pils, fine_pil = apply_color_mode(opts.preserve_color, content_pil, style_pils, fine_pil)
     schedule = make_schedule(opts.size, opts.iterations, opts.min_size, opts.max_iterations, sizes=opts.scales)
     if opts.gif:
@@ -197,7 +199,7 @@ def run_coarse_to_fine(
             mask_ts = None if masks is None else [mask_tensor(m, size) for m in masks]
             fine_t = None if fine_pil is None else prepare_images(fine_pil, [], round(sc.size * opts.style_scale))[0]
             if x is None:
-                x = initial_image(opts.init, content_t, style_ts, opts.seed)
+                x = initial_image(init, content_t, style_ts, opts.seed)
             else:
                 x = upsample(x, tuple(content_t.shape[-2:]))
             st.plan_memory(*content_t.shape[-2:], memory_budget(device, opts.max_memory))

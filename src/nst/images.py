@@ -152,6 +152,12 @@ def output_format(path: str | os.PathLike) -> str:
     return OUTPUT_FORMATS[ext]
 
 
+# Why a write failed, in words, by errno (anything else: the OS's own message).
+WRITE_ERRORS = {errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+                errno.EROFS: "read-only file system", errno.ENOSPC: "no space left on the device",
+                errno.EDQUOT: "disk quota exceeded", errno.ENAMETOOLONG: "file name too long"}
+
+
 def check_output_path(
     path: str | os.PathLike,
     inputs: Iterable[str | os.PathLike] = (),
@@ -174,12 +180,15 @@ def check_output_path(
     elif p.suffix.lower() not in tuple(extensions):
         problem = f"{p}: the file name must end in {' or '.join(extensions)}"
         raise OptionError(option, problem) if option else NSTError(problem)
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise NSTError(f"{p}: output folder {parent} does not exist")
-    if p.is_dir():
-        raise NSTError(f"{p}: is a directory, expected an output file name")
-    check_not_an_input(p, inputs)
+    try:
+        parent = p.parent if str(p.parent) else Path(".")
+        if not parent.is_dir():
+            raise NSTError(f"{p}: output folder {parent} does not exist")
+        if p.is_dir():
+            raise NSTError(f"{p}: is a directory, expected an output file name")
+        check_not_an_input(p, inputs)
+    except OSError as e:  # a name the file system refuses (too long, ...)
+        raise NSTError(f"{p}: not a usable output name ({WRITE_ERRORS.get(e.errno, e.strerror or e)})") from None
     return p
 
 
@@ -194,12 +203,6 @@ def check_not_an_input(path: str | os.PathLike, inputs: Iterable[str | os.PathLi
         q = Path(inp)
         if q.exists() and p.exists() and os.path.samefile(p, q) or p.resolve() == q.resolve():
             raise NSTError(f"{p}: output would overwrite the input file {q}")
-
-
-# Why a write failed, in words, by errno (anything else: the OS's own message).
-WRITE_ERRORS = {errno.EACCES: "permission denied", errno.EPERM: "permission denied",
-                errno.EROFS: "read-only file system", errno.ENOSPC: "no space left on the device",
-                errno.EDQUOT: "disk quota exceeded", errno.ENAMETOOLONG: "file name too long"}
 
 
 def atomic_write(path: str | os.PathLike, write) -> None:

@@ -31,9 +31,15 @@ def build_metadata(
     inputs: Mapping[str, object],
     options: Mapping[str, object],
     result: Mapping[str, object] | None = None,
+    level: str = "full",
     **extra: object,
 ) -> dict:
     """The record stored in an output file (JSON-able dict).
+
+    Text is stored as UTF-8 whatever the file system's encoding: bytes of a
+    file name that are not UTF-8 are written as ``\\xNN``. ``level``
+    ``"minimal"`` keeps the options and the result but no paths: no command
+    line, no working folder, and file names without their folders.
 
     Args:
         command: the ``nst`` command (``"transfer"``, ``"demo"``, ``"reconstruct"``).
@@ -41,9 +47,10 @@ def build_metadata(
         inputs: input files by role, e.g. ``{"content": "a.jpg", "styles": ["b.jpg"]}``.
         options: :meth:`TransferOptions.to_dict` of the run.
         result: e.g. ``{"iterations": 120, "loss": 0.31, "width": 256, "height": 192}``.
+        level: ``"full"`` (default) or ``"minimal"``.
         **extra: command-specific fields (e.g. ``mode``, ``layer``).
     """
-    return {
+    meta = {
         "tool": "nst",
         "version": __version__,
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -56,6 +63,39 @@ def build_metadata(
         "result": dict(result or {}),
         **extra,
     }
+    if level == "minimal":
+        del meta["argv"], meta["cwd"]
+        meta["inputs"] = _names(meta["inputs"])
+        meta["options"] = {k: _names(v) if k in PATH_FIELDS else v for k, v in meta["options"].items()}
+    return _utf8(meta)
+
+
+# Options that hold file or folder paths (reduced to their names in minimal records).
+PATH_FIELDS = ("masks", "style_fine", "init", "weights", "save_dir", "gif")
+
+
+def _names(value: object) -> object:
+    """File names without their folders, in strings, lists and dicts."""
+    if isinstance(value, str):
+        return Path(value).name if ("/" in value or os.sep in value) else value
+    if isinstance(value, list):
+        return [_names(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _names(v) for k, v in value.items()}
+    return value
+
+
+def _utf8(value: object) -> object:
+    """``value`` with every string valid UTF-8 (undecodable file-name bytes as ``\\xNN``)."""
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if isinstance(value, (list, tuple)):
+        return [_utf8(v) for v in value]
+    if isinstance(value, dict):
+        return {_utf8(k): _utf8(v) for k, v in value.items()}
+    return value
 
 
 def png_info(meta: Mapping[str, object]) -> PngImagePlugin.PngInfo:
@@ -95,28 +135,35 @@ def read_metadata(path: str | os.PathLike) -> dict:
 
 
 def repeat_command(meta: Mapping[str, object]) -> str:
-    """Shell command that repeats the recorded run (``cd CWD && nst ARGS``)."""
-    cmd = shlex.join(["nst", *meta.get("argv", [])])
+    """Shell command that repeats the recorded run (``cd CWD && nst ARGS``); ``""`` if not recorded."""
+    argv = meta.get("argv")
+    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
+        return ""
+    cmd = shlex.join(["nst", *argv])
     cwd = meta.get("cwd")
-    return f"cd {shlex.quote(str(cwd))} && {cmd}" if cwd else cmd
+    return f"cd {shlex.quote(cwd)} && {cmd}" if isinstance(cwd, str) and cwd else cmd
+
+
+def _mapping(value: object) -> dict:
+    return dict(value) if isinstance(value, dict) else {}
 
 
 def describe(meta: Mapping[str, object]) -> str:
-    """Readable multi-line account of how an output was made."""
+    """Readable multi-line account of how an output was made (fields of unexpected types are left out)."""
     lines = [f"made by:  nst {meta.get('version', '?')} ({meta.get('command', '?')}) on {meta.get('created', '?')}"]
-    for role, value in dict(meta.get("inputs") or {}).items():
+    for role, value in _mapping(meta.get("inputs")).items():
         values = value if isinstance(value, list) else [value]
         lines.append(f"{role + ':':9} {', '.join(str(v) for v in values)}")
     for key in ("mode", "layer", "layers"):
         if key in meta:
             lines.append(f"{key + ':':9} {meta[key]}")
     lines.append(f"seed:     {meta.get('seed')}")
-    res = dict(meta.get("result") or {})
+    res = _mapping(meta.get("result"))
     if res:
         lines.append("result:   " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
                                               for k, v in res.items()))
-    lines.append(f"repeat:   {repeat_command(meta)}")
+    lines.append(f"repeat:   {repeat_command(meta) or '(not recorded)'}")
     lines.append("options:")
-    for k, v in dict(meta.get("options") or {}).items():
+    for k, v in _mapping(meta.get("options")).items():
         lines.append(f"  {k} = {json.dumps(v)}")
     return "\n".join(lines)

@@ -185,6 +185,8 @@ class TransferOptions:
                 make_schedule(self.size, self.iterations, self.min_size, self.max_iterations, sizes=list(self.scales))
             except OptionError as e:
                 raise OptionError("scales", e.problem) from None
+        if self.save_dir is not None and Path(self.save_dir).exists() and not Path(self.save_dir).is_dir():
+            raise OptionError("save_dir", f"{self.save_dir}: is a file, expected a folder")
         if self.save_pattern is not None:
             try:
                 name = self.save_pattern.format(i=1)

@@ -122,6 +122,9 @@ def convs_from_torchvision_state(state: dict, path: object = "state dict") -> tu
             f"{path}: expected a torchvision VGG-16/19 state dict with 13 or 16 'features.N.weight' "
             f"conv tensors, found {len(idx)}"
         )
+    missing = [f"features.{i}.bias" for i in idx if not hasattr(state.get(f"features.{i}.bias"), "float")]
+    if missing:
+        raise NSTError(f"{path}: VGG state dict without {missing[0]}")
     weights = {
         name: (state[f"features.{i}.weight"].float(), state[f"features.{i}.bias"].float())
         for name, i in zip(conv_names(arch), idx)

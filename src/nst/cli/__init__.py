@@ -8,6 +8,7 @@ line on stderr with exit status 2 (no traceback).
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -17,6 +18,7 @@ from ..errors import NSTError, OptionError
 from ..version import __version__
 from . import apply, demo, export, fast, info, recipes, reconstruct, train, transfer
 from .options import flag_of
+from .outputs import printable
 
 COMMANDS = [transfer, demo, reconstruct, fast, train, apply, export, info, recipes]
 
@@ -80,10 +82,10 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args) or 0)
     except OptionError as e:  # the library names the field; the user typed a flag
-        print(f"nst {args.command}: error: {flag_of(e.field)}: {e.problem}", file=sys.stderr)
+        print(printable(f"nst {args.command}: error: {flag_of(e.field)}: {e.problem}"), file=sys.stderr)
         return 2
     except NSTError as e:
-        print(f"nst {args.command}: error: {e}", file=sys.stderr)
+        print(printable(f"nst {args.command}: error: {e}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"nst {args.command}: interrupted", file=sys.stderr)
@@ -91,4 +93,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _entry() -> None:
-    sys.exit(main())
+    try:
+        status = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (nst info ... | head): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        status = 141
+    sys.exit(status)

@@ -7,6 +7,7 @@ import json
 
 from ..metadata import describe, read_metadata
 from .options import add_command, arg
+from .outputs import printable
 
 SUMMARY = "show how an nst output was made (inputs, options, the command to repeat it)"
 DESCRIPTION = (
@@ -24,5 +25,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     meta = read_metadata(args.image)
-    print(json.dumps(meta, indent=2, ensure_ascii=False) if args.json else f"{args.image}\n{describe(meta)}")
+    # JSON escapes control characters itself; the readable account goes through printable().
+    print(json.dumps(meta, indent=2, ensure_ascii=False) if args.json else printable(f"{args.image}\n{describe(meta)}"))
     return 0

@@ -147,6 +147,12 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
                    help="plot of the content, style, TV and total losses per iteration (log scale)")
     g.add_argument("--sheet", default=None, metavar="OUT.png",
                    help="labelled contact sheet of the inputs and the result (.png or .jpg)")
+    g.add_argument("--metadata", choices=("full", "minimal", "none"), default="full",
+                   help="what the output records of how it was made (nst info, --from): full = inputs, options, "
+                        "command line and folder; minimal = options and file names only, no paths; none "
+                        "(default: full)")
+    g.add_argument("--no-metadata", dest="metadata", action="store_const", const="none",
+                   help="record nothing in the output (= --metadata none)")
     g.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 

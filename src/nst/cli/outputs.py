@@ -20,6 +20,16 @@ from ..visualize import contact_sheet, loss_plot
 PICTURES = {"--gif": (".gif",), "--plot": (".png",), "--sheet": (".png", ".jpg", ".jpeg")}
 
 
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: control characters (but newlines) as escapes such as ``\\x1b``.
+
+    File names and metadata are data: a crafted one must not set the
+    terminal's title or clear its screen when nst prints it.
+    """
+    return "".join(ch if ch == "\n" or ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)
+
+
 def check_outputs(args: argparse.Namespace, inputs: Sequence[str | os.PathLike],
                   opts: TransferOptions | None = None) -> None:
     """Validate ``-o`` and the ``--gif`` (from ``opts``)/``--plot``/``--sheet`` targets before any work.
@@ -57,11 +67,12 @@ def write_outputs(
     ``extra`` goes into the metadata. Returns the exit status.
     """
     h, w = result.image.shape[-2:]
-    meta = build_metadata(
+    level = getattr(args, "metadata", "full")
+    meta = None if level == "none" else build_metadata(
         args.command, getattr(args, "argv", sys.argv[1:]), inputs, opts.to_dict(),
         {"iterations": result.iterations, "loss": result.best_loss, "width": w, "height": h,
          "interrupted": result.interrupted},
-        **extra,
+        level=level, **extra,
     )
     status = write_result(result, args.output, args.quiet, metadata=meta)
     if args.plot:

@@ -84,9 +84,20 @@ def _read(path: str | os.PathLike, expected: str) -> tuple[dict[str, torch.Tenso
     return tensors, header
 
 
-def _info(header: dict[str, Any]) -> ModelInfo:
-    return ModelInfo(NetConfig.from_dict(header.get("config")), str(header.get("style", "")),
-                     int(header.get("steps", 0)), dict(header.get("training") or {}), int(header["version"]))
+def _info(header: dict[str, Any], path: Path | None = None) -> ModelInfo:
+    """The :class:`ModelInfo` of a file's header, every field type-checked before anything is built.
+
+    Raises:
+        NSTError: a field of the wrong type (naming the file), or a config out of bounds.
+    """
+    steps, training = header.get("steps", 0), header.get("training") or {}
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0 or not isinstance(training, dict):
+        raise NSTError(f"{path or 'model file'}: bad header (steps {steps!r}, training {type(training).__name__})")
+    try:
+        config = NetConfig.from_dict(header.get("config"))
+    except NSTError as e:
+        raise NSTError(f"{path or 'model file'}: {e}") from None
+    return ModelInfo(config, str(header.get("style", "")), steps, dict(training), int(header["version"]))
 
 
 def _build(state: dict[str, torch.Tensor], config: NetConfig, path: Path) -> TransformerNet:
@@ -119,7 +130,7 @@ def load_model(path: str | os.PathLike) -> tuple[TransformerNet, ModelInfo]:
             tensors that do not fit the architecture recorded in the metadata.
     """
     tensors, header = _read(path, FORMAT)
-    info = _info(header)
+    info = _info(header, Path(path))
     return _build(tensors, info.config, Path(path)).eval(), info
 
 
@@ -150,7 +161,7 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[TransformerNet, dict[str, 
     """
     p = Path(path)
     tensors, header = _read(p, CHECKPOINT_FORMAT)
-    info = _info(header)
+    info = _info(header, p)
     model = {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}
     net = _build(model, info.config, p).train()
     state: dict[int, dict[str, torch.Tensor]] = {}

@@ -36,6 +36,9 @@ from ..errors import NSTError, OptionError
 
 RESIDUAL_KINDS = ("conv", "separable")
 SHUFFLES = (1, 2, 4)
+# Bounds of a NetConfig (model files are untrusted input: no config may allocate without limit).
+# Johnson et al.'s network is (32, 64, 128), 5 blocks, kernel 9; these leave room for far bigger ones.
+MAX_CHANNELS, MAX_RESIDUAL_BLOCKS, MAX_OUTER_KERNEL = 1024, 64, 15
 ARCH = "architecture (stored in the model file; ignored when resuming)"
 
 
@@ -89,10 +92,12 @@ class NetConfig:
     def validate(self) -> None:
         """Raise :class:`OptionError` for impossible values (run when the object is built)."""
         check_fields(self)
-        if not 1 <= len(self.channels) <= 6 or any(c < 1 for c in self.channels):
-            raise OptionError("channels", f"must be 1 to 6 positive widths, got {list(self.channels)}")
-        if self.outer_kernel % 2 == 0:
-            raise OptionError("outer_kernel", f"must be odd, got {self.outer_kernel}")
+        if not 1 <= len(self.channels) <= 6 or any(not 1 <= c <= MAX_CHANNELS for c in self.channels):
+            raise OptionError("channels", f"must be 1 to 6 widths from 1 to {MAX_CHANNELS}, got {list(self.channels)}")
+        if self.residual_blocks > MAX_RESIDUAL_BLOCKS:
+            raise OptionError("residual_blocks", f"must be at most {MAX_RESIDUAL_BLOCKS}, got {self.residual_blocks}")
+        if self.outer_kernel % 2 == 0 or self.outer_kernel > MAX_OUTER_KERNEL:
+            raise OptionError("outer_kernel", f"must be odd and at most {MAX_OUTER_KERNEL}, got {self.outer_kernel}")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

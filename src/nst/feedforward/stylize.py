@@ -109,11 +109,12 @@ class OnnxStylizer:
             raise NSTError(f"{p}: no such file" if not p.exists() else f"{p}: is not a file")
         self.session = cpu_session(p, threads)
         ins, outs = self.session.get_inputs(), self.session.get_outputs()
-        ok = (len(ins) == 1 and len(outs) == 1 and ins[0].type == "tensor(float)" and len(ins[0].shape) == 4
-              and ins[0].shape[1] == 3)
-        if not ok:
-            desc = ", ".join(f"{i.name} {i.type} {i.shape}" for i in ins)
-            raise NSTError(f"{p}: expected one float (N, 3, H, W) image input and one output, got inputs: {desc}")
+        def image(v) -> bool:  # a float (N, 3, H, W) tensor
+            return v.type == "tensor(float)" and len(v.shape) == 4 and v.shape[1] == 3
+
+        if not (len(ins) == 1 and len(outs) == 1 and image(ins[0]) and image(outs[0])):
+            desc = ", ".join(f"{v.name} {v.type} {v.shape}" for v in [*ins, *outs])
+            raise NSTError(f"{p}: expected one float (N, 3, H, W) image in and one out, got: {desc}")
         meta = self.session.get_modelmeta().custom_metadata_map
         try:
             self.info = json.loads(meta["nst"])
