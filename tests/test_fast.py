@@ -125,8 +125,8 @@ BAD = {
     "adain not yet": (["{content}", "{style}", "--model", "adain:{d}/dec.pt"], "not available yet"),
     "not an image": (["{content}", "{d}/text.png"], "text.png: not a recognised image file"),
     "missing content": (["{d}/nope.png", "{style}"], "nope.png: no such file"),
-    "size zero": (["{content}", "{style}", "--size", "0"], "--size: must be > 0"),
-    "work size negative": (["{content}", "{style}", "--work-size", "-1"], "--work-size: must be >= 0"),
+    "size zero": (["{content}", "{style}", "--size", "0"], "--size: must be from 1 to 8192 pixels, got 0"),
+    "work size negative": (["{content}", "{style}", "--work-size", "-1"], "--work-size: must be from 0 to 8192 pixels, got -1"),
     "output is input": (["{content}", "{style}", "-o", "{content}"], "would overwrite the input file"),
 }
 

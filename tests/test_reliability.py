@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 import torch
@@ -132,3 +133,30 @@ def test_written_files_get_the_usual_permissions(tmp_path):
         os.umask(umask)
     for name in ("m.safetensors", "i.png"):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644, name
+
+
+@pytest.fixture()
+def small_disk(tmp_path):
+    """A 48 KiB tmpfs (root only; skipped elsewhere): a disk that fills up."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", str(mnt)], capture_output=True, text=True)
+    if r.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_full_and_read_only_disks_are_one_line_and_keep_existing_files(small_disk, images, capsys):
+    existing = small_disk / "o.png"
+    existing.write_bytes(b"the user's own file")
+    base = ["transfer", images["content"], images["style"], "--size", "160", "--iterations", "1", "--init", "noise",
+            "--min-size", "160", "-q"]
+    bad([*base, "-o", existing], capsys, small_disk, "o.png: could not write the file (no space left on the device)")
+    assert existing.read_bytes() == b"the user's own file"
+    big = NetConfig((64, 128), 2, "conv", 9, 1)  # a model file larger than the disk
+    with pytest.raises(nst.NSTError, match="no space left on the device"):
+        save_model(small_disk / "m.safetensors", TransformerNet(big), ModelInfo(big))
+    assert sorted(p.name for p in small_disk.iterdir()) == ["o.png"]  # no temporary file left behind
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    bad([*base, "-o", small_disk / "new.png"], capsys, small_disk, "could not write the file (read-only file system)")

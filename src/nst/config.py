@@ -26,7 +26,9 @@ import dataclasses
 import difflib
 import math
 import os
+import sys
 import tomllib
+import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -34,11 +36,17 @@ from typing import Any
 
 from .errors import NSTError, OptionError
 
+# The largest image side, in pixels, the one-pass commands (nst fast, nst apply) accept: an
+# 8192 x 6144 image is 600 MB as a float tensor before any network layer.
+MAX_SIDE = 8192
+
 # Checks by name: (predicate, what the value must be).
 CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "positive": (lambda v: _number(v) and v > 0, "must be > 0"),
     "nonneg": (lambda v: _number(v) and v >= 0, "must be >= 0"),
     "unit": (lambda v: _number(v) and 0 <= v <= 1, "must be between 0 and 1"),
+    "side": (lambda v: _number(v) and 1 <= v <= MAX_SIDE, f"must be from 1 to {MAX_SIDE} pixels"),
+    "side0": (lambda v: _number(v) and 0 <= v <= MAX_SIDE, f"must be from 0 to {MAX_SIDE} pixels"),
 }
 
 
@@ -68,8 +76,9 @@ def option(
         help: one sentence for ``--help`` (without the default; it is added).
         choices: the allowed values (strings), owned by the module that
             implements them.
-        check: ``"positive"``, ``"nonneg"`` or ``"unit"``, applied to numbers
-            and to each element of a list (``None`` values are not checked).
+        check: a key of :data:`CHECKS` (``"positive"``, ``"nonneg"``,
+            ``"unit"``, ``"side"``, ``"side0"``), applied to numbers and to
+            each element of a list (``None`` values are not checked).
         group: heading under which ``--help`` lists the option.
         expert: listed under "expert options" in ``--help``.
         default_text: how ``--help`` states a default that depends on other
@@ -101,8 +110,6 @@ def option_fields(cls: type) -> list[dataclasses.Field]:
 
 def field_types(cls: type) -> dict[str, Any]:
     """Resolved type annotations of dataclass ``cls`` (strings under ``from __future__ import annotations``)."""
-    import sys
-
     module = sys.modules[cls.__module__]
     return typing.get_type_hints(cls, vars(module))
 
@@ -116,7 +123,7 @@ def base_type(annotation: Any) -> tuple[type, bool]:
     """
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     origin = typing.get_origin(annotation)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)) and len(args) == 1:
+    if origin in (typing.Union, types.UnionType) and len(args) == 1:
         return base_type(args[0])
     if origin in (list, tuple):
         inner = [a for a in args if a is not Ellipsis]

@@ -74,9 +74,9 @@ class FastOptions:
                                                help="blend weights of several style images, in order",
                                                default_text="equal")
     preserve_color: bool = option(False, help="keep the content image's colours")
-    size: int | None = option(None, check="positive", help="output long side in pixels",
+    size: int | None = option(None, check="side", help="output long side in pixels",
                               default_text="the content's size")
-    work_size: int = option(DEFAULT_WORK_SIZE, check="nonneg",
+    work_size: int = option(DEFAULT_WORK_SIZE, check="side0",
                             help="long side at which the network runs, result resized to the output size "
                                  "(0: at the output size: sharper, finer strokes, slower)")
     model: str = option("magenta", help=MODEL_HELP)

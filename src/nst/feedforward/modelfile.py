@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save
 
 from ..errors import NSTError
 from ..images import atomic_write
@@ -57,7 +57,8 @@ class ModelInfo:
 
 def _write(path: str | os.PathLike, tensors: dict[str, torch.Tensor], header: str) -> None:
     tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
-    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={"nst": header}))
+    data = save(tensors, metadata={"nst": header})  # bytes: write errors then come from the OS, as OSError
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
 
 
 def _read(path: str | os.PathLike, expected: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:

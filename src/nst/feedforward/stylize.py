@@ -36,7 +36,7 @@ class ApplyOptions:
         OptionError: a bad value, naming the field.
     """
 
-    size: int | None = option(None, check="positive", help="resize inputs so their long side is SIZE pixels first",
+    size: int | None = option(None, check="side", help="resize inputs so their long side is SIZE pixels first",
                               default_text="keep their size")
     format: str = option("png", choices=FOLDER_FORMATS, help="file type of outputs written into a folder")
     threads: int = option(0, check="nonneg", help="onnxruntime threads for .onnx models (0: one per core)")

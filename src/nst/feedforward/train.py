@@ -37,6 +37,8 @@ CHECKPOINT_SUFFIX = ".ckpt.safetensors"
 JOHNSON_CONTENT_LAYERS: dict[str, float] = {"relu2_2": 1.0}
 JOHNSON_STYLE_LAYERS: dict[str, float] = {n: 0.25 for n in ("relu1_2", "relu2_2", "relu3_3", "relu4_3")}
 TRAINING, LOSSES = "training", "losses (relative, as in nst transfer)"
+# Crops and style images larger than this would hold every photo decoded at that size in memory.
+MAX_TRAIN_SIDE = 2048
 
 
 @dataclass
@@ -91,10 +93,10 @@ class TrainOptions:
             OptionError: naming the first bad field.
         """
         check_fields(self)
-        if self.size < 16:
-            raise OptionError("size", f"must be >= 16, got {self.size}")
-        if self.style_size is not None and self.style_size < 16:
-            raise OptionError("style_size", f"must be >= 16, got {self.style_size}")
+        for name in ("size", "style_size"):
+            v = getattr(self, name)
+            if v is not None and not 16 <= v <= MAX_TRAIN_SIDE:
+                raise OptionError(name, f"must be from 16 to {MAX_TRAIN_SIDE} pixels, got {v}")
         self.content_layers = parse_layers(self.content_layers, "vgg19", "content_layers")
         self.style_layers = parse_layers(self.style_layers, "vgg19", "style_layers")
 
