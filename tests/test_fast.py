@@ -126,7 +126,8 @@ BAD = {
     "not an image": (["{content}", "{d}/text.png"], "text.png: not a recognised image file"),
     "missing content": (["{d}/nope.png", "{style}"], "nope.png: no such file"),
     "size zero": (["{content}", "{style}", "--size", "0"], "--size: must be from 1 to 8192 pixels, got 0"),
-    "work size negative": (["{content}", "{style}", "--work-size", "-1"], "--work-size: must be from 0 to 8192 pixels, got -1"),
+    "work size negative": (["{content}", "{style}", "--work-size", "-1"],
+                           "--work-size: must be from 0 to 8192 pixels, got -1"),
     "output is input": (["{content}", "{style}", "-o", "{content}"], "would overwrite the input file"),
 }
 
