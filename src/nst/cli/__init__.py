@@ -18,7 +18,7 @@ from ..errors import NSTError, OptionError
 from ..version import __version__
 from . import apply, demo, export, fast, info, recipes, reconstruct, train, transfer
 from .options import flag_of
-from .outputs import printable
+from .outputs import note
 
 COMMANDS = [transfer, demo, reconstruct, fast, train, apply, export, info, recipes]
 
@@ -82,13 +82,13 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args) or 0)
     except OptionError as e:  # the library names the field; the user typed a flag
-        print(printable(f"nst {args.command}: error: {flag_of(e.field)}: {e.problem}"), file=sys.stderr)
+        note(f"nst {args.command}: error: {flag_of(e.field)}: {e.problem}")
         return 2
     except NSTError as e:
-        print(printable(f"nst {args.command}: error: {e}"), file=sys.stderr)
+        note(f"nst {args.command}: error: {e}")
         return 2
     except KeyboardInterrupt:
-        print(f"nst {args.command}: interrupted", file=sys.stderr)
+        note(f"nst {args.command}: interrupted")
         return 130
 
 

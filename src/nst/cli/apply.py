@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -13,6 +12,7 @@ from ..feedforward.data import find_images
 from ..feedforward.stylize import ApplyOptions, load_runner, stylize_image
 from ..images import OUTPUT_FORMATS, check_not_an_input, check_output_path, load_image, output_format, save_image
 from .options import add_command, arg, options_from_args
+from .outputs import note
 
 SUMMARY = "stylize photos in one pass with a model from nst train (or its ONNX export)"
 DESCRIPTION = (
@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     if not written:
         raise NSTError(f"none of the {len(pairs)} input(s) could be read (first: {bad[0]})")
     if bad:
-        print(f"nst apply: warning: skipped {len(bad)} unreadable input(s) (first: {bad[0]})", file=sys.stderr)
+        note(f"nst apply: warning: skipped {len(bad)} unreadable input(s) (first: {bad[0]})")
     if not args.quiet:
-        print(f"wrote {written} image(s) to {folder if len(pairs) > 1 else pairs[0][1]}", file=sys.stderr)
+        note(f"wrote {written} image(s) to {folder if len(pairs) > 1 else pairs[0][1]}")
     return 0

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from ..feedforward.export import export_onnx
 from ..feedforward.modelfile import load_model
 from ..images import check_output_path
 from .options import add_command, arg
+from .outputs import note
 
 SUMMARY = "export a trained feed-forward model to ONNX"
 DESCRIPTION = (
@@ -31,5 +31,5 @@ def run(args: argparse.Namespace) -> int:
     net, info = load_model(args.model)
     export_onnx(net, info, out)
     if not args.quiet:
-        print(f"wrote {out}", file=sys.stderr)
+        note(f"wrote {out}")
     return 0

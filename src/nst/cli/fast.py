@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -13,6 +12,7 @@ from ..errors import NSTError
 from ..images import check_output_path, load_image, save_image
 from ..losses import normalize_blend
 from .options import add_command, arg, options_from_args
+from .outputs import note
 
 SUMMARY = "stylize with any style image in one forward pass (pretrained, seconds on a CPU)"
 DESCRIPTION = (
@@ -78,5 +78,5 @@ def run(args: argparse.Namespace) -> int:
     output.parent.mkdir(exist_ok=True)  # the script's --o folder, created like the script does
     save_image(image, output)
     if not args.quiet:
-        print(f"wrote {output} ({image.width}x{image.height}, {seconds:.2f} s)", file=sys.stderr)
+        note(f"wrote {output} ({image.width}x{image.height}, {seconds:.2f} s)")
     return 0

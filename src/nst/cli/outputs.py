@@ -30,6 +30,11 @@ def printable(text: str) -> str:
                    for ch in text)
 
 
+def note(text: str) -> None:
+    """One message line on stderr, made safe for the terminal (:func:`printable`)."""
+    print(printable(text), file=sys.stderr)
+
+
 def check_outputs(args: argparse.Namespace, inputs: Sequence[str | os.PathLike],
                   opts: TransferOptions | None = None) -> None:
     """Validate ``-o`` and the ``--gif`` (from ``opts``)/``--plot``/``--sheet`` targets before any work.
@@ -95,9 +100,8 @@ def write_result(result: TransferResult, output: str, quiet: bool, pnginfo=None,
         comment = json.dumps(metadata, ensure_ascii=False)
     save_image(result.image, output, pnginfo=pnginfo, comment=comment)
     if result.interrupted:
-        print(f"interrupted after {result.iterations} iterations; wrote the best image so far to {output}",
-              file=sys.stderr)
+        note(f"interrupted after {result.iterations} iterations; wrote the best image so far to {output}")
         return 130
     if not quiet:
-        print(f"wrote {output} ({result.iterations} iterations, loss {result.best_loss:.4g})", file=sys.stderr)
+        note(f"wrote {output} ({result.iterations} iterations, loss {result.best_loss:.4g})")
     return 0

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from tqdm.auto import tqdm
 
 from ..feedforward.network import NetConfig
 from ..feedforward.train import Progress, TrainOptions, checkpoint_path, train
 from .options import add_command, arg, options_from_args
+from .outputs import note
 
 SUMMARY = "train a feed-forward network for one style image (Johnson et al. 2016)"
 DESCRIPTION = (
@@ -38,8 +38,8 @@ def run(args: argparse.Namespace) -> int:
     # No bar while the photos are decoded: a data folder with no readable image must print one error line only.
     def on_photos(readable: int, unreadable: int) -> None:
         if unreadable:
-            print(f"nst train: warning: skipped {unreadable} unreadable image file(s) under {args.data}; "
-                  f"training on {readable}", file=sys.stderr)
+            note(f"nst train: warning: skipped {unreadable} unreadable image file(s) under {args.data}; "
+                  f"training on {readable}")
 
     def callback(p: Progress) -> None:
         if "train" not in bars:
@@ -58,10 +58,9 @@ def run(args: argparse.Namespace) -> int:
             bar.close()
     ckpt = checkpoint_path(args.output)
     if result.interrupted:
-        print(f"interrupted at step {result.steps}; wrote {args.output} and {ckpt} (continue with --resume)",
-              file=sys.stderr)
+        note(f"interrupted at step {result.steps}; wrote {args.output} and {ckpt} (continue with --resume)")
         return 130
     if not args.quiet:
         loss = f", loss {result.losses['total']:.4g}" if result.losses else ""
-        print(f"wrote {args.output} ({result.steps} steps{loss}) and {ckpt}", file=sys.stderr)
+        note(f"wrote {args.output} ({result.steps} steps{loss}) and {ckpt}")
     return 0
