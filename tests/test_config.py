@@ -138,3 +138,17 @@ def test_library_errors_name_the_field_not_the_flag(astronaut, ihc):
 def test_flags_of_fields():
     assert flag_of("style_weights") == "--style-weights"
     assert flag_of("masks") == "--mask" and flag_of("styles") == "STYLE" and flag_of("output") == "-o"
+
+
+def test_config_values_of_the_wrong_type_are_one_line(tmp_path, capsys, astronaut, ihc):
+    for text, message in [("init = 3\n", "--init: must be text, got 3"),
+                          ("scales = 64\nsize = 64\n", ""),  # one number where a list goes is a list of one
+                          ("style_weight = 'x'\n", "--style-weight: must be a finite number, got 'x'")]:
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(text)
+        args = ["transfer", astronaut, ihc, "-o", tmp_path / "o.png", "--config", cfg, "--iterations", "1", "-q"]
+        code, _, err = run_main(args, capsys)
+        if message:
+            assert code == 2 and message in err, err
+        else:
+            assert code == 0 and nst.read_metadata(tmp_path / "o.png")["options"]["scales"] == [64], err

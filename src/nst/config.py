@@ -119,7 +119,8 @@ def base_type(annotation: Any) -> tuple[type, bool]:
 
     ``int`` -> ``(int, False)``; ``float | None`` -> ``(float, False)``;
     ``list[int] | None`` and ``tuple[int, ...]`` -> ``(int, True)``;
-    ``dict[str, float]`` (layer weights, given as ``NAME[:W]`` words) -> ``(str, True)``.
+    ``dict[str, float]`` (layer weights, given as ``NAME[:W]`` words) -> ``(str, True)``;
+    anything else (a union such as ``ImageLike``) -> ``(object, False)``, not checked.
     """
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     origin = typing.get_origin(annotation)
@@ -130,7 +131,7 @@ def base_type(annotation: Any) -> tuple[type, bool]:
         return (inner[0] if inner and isinstance(inner[0], type) else str), True
     if origin is dict or annotation is dict or annotation is list:
         return str, True
-    return (annotation if isinstance(annotation, type) else str), False
+    return (annotation if isinstance(annotation, type) else object), False
 
 
 def check_fields(obj: Any) -> None:
@@ -142,13 +143,16 @@ def check_fields(obj: Any) -> None:
     Raises:
         OptionError: the first field that fails, by name.
     """
-    types = field_types(type(obj))
+    hints = field_types(type(obj))
     for f in option_fields(type(obj)):
         value = getattr(obj, f.name)
         if value is None:
             continue
         s = spec(f)
-        kind, many = base_type(types[f.name])
+        kind, many = base_type(hints[f.name])
+        if many and not isinstance(value, (list, tuple, Mapping)):  # one value where a list goes
+            value = [value]
+            object.__setattr__(obj, f.name, value)
         values = list(value.values() if isinstance(value, Mapping) else value) if many else [value]
         for v in values:
             if kind is int and isinstance(v, float) and v.is_integer() and not many:
@@ -160,6 +164,8 @@ def check_fields(obj: Any) -> None:
                 raise OptionError(f.name, f"must be a finite number, got {v!r}")
             if kind is bool and not isinstance(v, bool):
                 raise OptionError(f.name, f"must be true or false, got {v!r}")
+            if kind is str and not many and not isinstance(v, str):
+                raise OptionError(f.name, f"must be text, got {v!r}")
             if s["choices"] is not None and v not in s["choices"]:
                 raise OptionError(f.name, f"{v!r} is not one of {', '.join(map(str, s['choices']))}")
             if s["check"] is not None and (kind in (int, float)):

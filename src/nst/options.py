@@ -21,7 +21,7 @@ from .criterion import (
     DEFAULT_TV_WEIGHT,
 )
 from .errors import NSTError, OptionError
-from .images import output_format
+from .images import ImageLike, output_format
 from .losses import LOSS_FORMS, STYLE_STATISTICS
 from .schedule import make_schedule
 from .transfer import OPTIMIZERS
@@ -145,7 +145,7 @@ class TransferOptions:
              "chroma; histogram = match the style's colour mean/covariance to the content's first")
     masks: list | None = option(None, group=CONTROLS, metavar="MASK", flag="--mask",
                                 help="one grayscale mask per style image, same order (white = that style's region)")
-    style_fine: str | None = option(
+    style_fine: ImageLike | None = option(
         None, group=CONTROLS, metavar="IMAGE",
         help="style image for the fine texture (layers relu1_1, relu2_1); the style images give the coarse "
              "structure")

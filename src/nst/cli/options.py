@@ -110,7 +110,7 @@ def add_options(
         if kind is bool:
             kw["action"] = argparse.BooleanOptionalAction if default else "store_true"
         else:
-            kw["type"] = kind
+            kw["type"] = kind if kind in (int, float) else str
             if s["choices"] is not None:
                 kw["choices"] = s["choices"]
             if many or s["nargs"] is not None:
