@@ -18,6 +18,7 @@ from nst.feedforward.modelfile import ModelInfo, load_checkpoint, load_model, sa
 from nst.feedforward.network import NetConfig, TransformerNet
 from nst.feedforward.stylize import load_runner, stylize_image, stylize_tensor
 from nst.feedforward.train import TrainOptions, checkpoint_path, train
+from nst.metadata import read_metadata
 
 PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "photos"
 SMALL = NetConfig((8, 16), 1, "conv", 3, 2)  # tiny network for fast tests
@@ -270,3 +271,12 @@ def test_train_takes_every_style_statistic(tmp_path, photos, style, statistic, c
     net, info = load_model(out)
     assert info.training["style_loss"] == statistic and info.steps == 3
     assert info.config == NetConfig((8, 16), 1, "conv", 3, 2)
+
+
+def test_apply_outputs_record_how_they_were_made(trained, photos, tmp_path, capsys):
+    out = tmp_path / "o.jpg"
+    code, _, err = run_main(["apply", trained[0], photos / "p0.png", "-o", out, "--size", "40", "-q"], capsys)
+    assert code == 0, err
+    meta = read_metadata(out)
+    assert meta["command"] == "apply" and meta["inputs"] == {"model": str(trained[0]), "input": str(photos / "p0.png")}
+    assert meta["options"]["size"] == 40 and meta["result"]["width"] == 40

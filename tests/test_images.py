@@ -4,6 +4,7 @@ from PIL import Image
 
 from nst import NSTError
 from nst.images import (
+    as_pil,
     atomic_write,
     check_output_path,
     fit_long_side,
@@ -99,3 +100,14 @@ def test_output_path_checks(tmp_path):
     with pytest.raises(NSTError, match="does not exist"):
         check_output_path(tmp_path / "missing" / "o.png", [inp])
     assert check_output_path(tmp_path / "o.png", [inp]).name == "o.png"
+
+
+def test_numpy_arrays_are_images(astronaut):
+    rgb = np.asarray(load_image(astronaut))
+    assert np.array_equal(np.asarray(as_pil(rgb)), rgb)
+    assert np.array_equal(np.asarray(as_pil(rgb / 255.0)), rgb)  # float in [0, 1]
+    assert as_pil(rgb[:, :, 0]).mode == "RGB" and as_pil(np.dstack([rgb, rgb[:, :, :1]])).size == (512, 512)
+    for bad, message in [(np.zeros((4, 4, 2), np.uint8), "expected an array of shape"),
+                         (np.full((4, 4, 3), np.nan), "NaN"), (np.zeros((4, 4, 3), np.int64), "uint8 or float")]:
+        with pytest.raises(NSTError, match=message):
+            as_pil(bad, "content image")

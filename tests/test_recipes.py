@@ -87,6 +87,8 @@ def test_fast_takes_the_script_flags(capsys, astronaut, ihc, tmp_path):
 
     with Image.open(out_dir / "generated_img.jpg") as im:
         assert im.format == "JPEG" and max(im.size) == 64
+    meta = nst.read_metadata(out_dir / "generated_img.jpg")  # nst info works on nst fast's outputs
+    assert meta["command"] == "fast" and meta["inputs"]["content"] == str(astronaut) and meta["options"]["size"] == 64
     code, _, err = run_main(["fast", astronaut, "--ci", astronaut, "--si", ihc, "--o", out_dir], capsys)
     assert code == 2 and "give the content image once" in err
 

@@ -27,7 +27,8 @@ def stylize(
     """Repaint ``content`` in the style of ``style`` (Gatys et al. 2015).
 
     Args:
-        content: path, PIL image, or tensor ``(1, 3, H, W)`` / ``(3, H, W)`` RGB in [0, 1].
+        content: path, PIL image, tensor ``(1, 3, H, W)`` / ``(3, H, W)`` RGB in [0, 1], or numpy
+            array ``(H, W, 3)`` uint8 or float in [0, 1] (:func:`nst.images.as_pil`).
         style: one such image or a list of them (blended by ``style_weights``).
         progress: show a tqdm progress bar.
         callback: called after every iteration with a :class:`nst.transfer.Step`

@@ -20,7 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import NSTError, OptionError
 
-ImageLike = str | os.PathLike | Image.Image | torch.Tensor
+ImageLike = str | os.PathLike | Image.Image | torch.Tensor | np.ndarray
 
 # Output formats chosen by extension.
 OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP", ".tif": "TIFF",
@@ -123,9 +123,31 @@ def tensor_to_pil(x: torch.Tensor) -> Image.Image:
 
 
 def as_pil(image: ImageLike, what: str = "image") -> Image.Image:
-    """Accept a path, PIL image or tensor (``(1|3, H, W)`` / ``(1, 3, H, W)`` in [0, 1]) and return RGB PIL."""
+    """Accept a path, PIL image, tensor or numpy array and return an RGB PIL image.
+
+    Tensors are ``(1|3, H, W)`` / ``(1, 3, H, W)`` in [0, 1]. Numpy arrays are
+    ``(H, W, 3)``, ``(H, W, 4)`` or ``(H, W)``, the layout of Pillow, OpenCV
+    (after its BGR-to-RGB conversion), matplotlib and Gradio: ``uint8`` in
+    0..255 or floating point in [0, 1] (values outside are clipped).
+
+    Raises:
+        NSTError: an unreadable file, or a tensor or array of another shape or type.
+    """
     if isinstance(image, Image.Image):
         return to_rgb(image)
+    if isinstance(image, np.ndarray):
+        a = image
+        if a.ndim == 2:
+            a = np.repeat(a[:, :, None], 3, axis=2)
+        if a.ndim != 3 or a.shape[2] not in (3, 4) or min(a.shape[:2]) < 1:
+            raise NSTError(f"{what}: expected an array of shape (H, W, 3), (H, W, 4) or (H, W), got {a.shape}")
+        if a.dtype == np.uint8:
+            return Image.fromarray(np.ascontiguousarray(a[:, :, :3]), "RGB")
+        if np.issubdtype(a.dtype, np.floating):
+            if not np.isfinite(a).all():
+                raise NSTError(f"{what}: the array has NaN or infinite values")
+            return Image.fromarray((np.clip(a[:, :, :3], 0, 1) * 255 + 0.5).astype(np.uint8), "RGB")
+        raise NSTError(f"{what}: expected a uint8 or float array, got {a.dtype}")
     if isinstance(image, torch.Tensor):
         if image.ndim == 3:
             image = image.unsqueeze(0)
@@ -136,7 +158,7 @@ def as_pil(image: ImageLike, what: str = "image") -> Image.Image:
         return tensor_to_pil(image)
     if isinstance(image, (str, os.PathLike)):
         return load_image(image)
-    raise NSTError(f"{what}: expected a path, PIL image or tensor, got {type(image).__name__}")
+    raise NSTError(f"{what}: expected a path, PIL image, tensor or numpy array, got {type(image).__name__}")
 
 
 def output_format(path: str | os.PathLike) -> str:

@@ -99,7 +99,8 @@ def fast_stylize(
     """Repaint ``content`` in the style of any ``style`` image(s) in one forward pass (Ghiasi et al. 2017).
 
     Args:
-        content: path, PIL image, or tensor ``(1, 3, H, W)`` / ``(3, H, W)`` RGB in [0, 1].
+        content: path, PIL image, tensor ``(1, 3, H, W)`` / ``(3, H, W)`` RGB in [0, 1], or numpy
+            array ``(H, W, 3)`` uint8 or float in [0, 1] (:func:`nst.images.as_pil`).
         style: one such image or a list of them.
         strength: 0..1; interpolates the style vector from the content's own
             (0: close to the content) to the style's (1).

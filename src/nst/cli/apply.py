@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -10,9 +11,10 @@ from tqdm.auto import tqdm
 from ..errors import NSTError
 from ..feedforward.data import find_images
 from ..feedforward.stylize import ApplyOptions, load_runner, stylize_image
-from ..images import OUTPUT_FORMATS, check_not_an_input, check_output_path, load_image, output_format, save_image
+from ..images import OUTPUT_FORMATS, check_not_an_input, check_output_path, load_image, output_format
+from ..metadata import build_metadata
 from .options import add_command, arg, options_from_args
-from .outputs import note
+from .outputs import note, save_with_metadata
 
 SUMMARY = "stylize photos in one pass with a model from nst train (or its ONNX export)"
 DESCRIPTION = (
@@ -100,7 +102,9 @@ def run(args: argparse.Namespace) -> int:
                            disable=args.quiet or len(pairs) < 2)
             out = stylize_image(stylizer, factor, img, opts.size)
             folder.mkdir(exist_ok=True)
-            save_image(out, dst)
+            meta = build_metadata("apply", args.argv, {"model": args.model, "input": str(src)}, asdict(opts),
+                                  {"width": out.width, "height": out.height})
+            save_with_metadata(out, dst, meta)
             written += 1
             bar.update(1)
     finally:

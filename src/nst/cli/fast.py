@@ -9,10 +9,11 @@ from pathlib import Path
 
 from ..arbitrary import FastOptions, fast_stylize, load_network
 from ..errors import NSTError
-from ..images import check_output_path, load_image, save_image
+from ..images import check_output_path, load_image
 from ..losses import normalize_blend
+from ..metadata import build_metadata
 from .options import add_command, arg, options_from_args
-from .outputs import note
+from .outputs import note, save_with_metadata
 
 SUMMARY = "stylize with any style image in one forward pass (pretrained, seconds on a CPU)"
 DESCRIPTION = (
@@ -76,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
     image = fast_stylize(content, styles, **{**asdict(opts), "model": net})
     seconds = time.perf_counter() - t0
     output.parent.mkdir(exist_ok=True)  # the script's --o folder, created like the script does
-    save_image(image, output)
+    meta = build_metadata("fast", args.argv, {"content": content_path, "styles": style_paths}, asdict(opts),
+                          {"width": image.width, "height": image.height, "seconds": round(seconds, 3)})
+    save_with_metadata(image, output, meta)
     if not args.quiet:
         note(f"wrote {output} ({image.width}x{image.height}, {seconds:.2f} s)")
     return 0

@@ -88,17 +88,18 @@ def write_outputs(
     return status
 
 
-def write_result(result: TransferResult, output: str, quiet: bool, pnginfo=None, metadata: dict | None = None) -> int:
-    """Save the result atomically; report an interrupted run. Returns the exit status.
+def save_with_metadata(image: ImageLike, output: str | os.PathLike, metadata: dict | None) -> None:
+    """Save ``image`` atomically with ``metadata`` (:func:`nst.metadata.build_metadata`, or None) in a
+    PNG text chunk or a JPEG comment, where ``nst info`` and ``--from`` read it."""
+    if metadata is None:
+        save_image(image, output)
+    else:
+        save_image(image, output, pnginfo=png_info(metadata), comment=json.dumps(metadata, ensure_ascii=False))
 
-    ``metadata`` (:func:`nst.metadata.build_metadata`) goes into a PNG text
-    chunk or a JPEG comment.
-    """
-    comment = None
-    if metadata is not None:
-        pnginfo = png_info(metadata)
-        comment = json.dumps(metadata, ensure_ascii=False)
-    save_image(result.image, output, pnginfo=pnginfo, comment=comment)
+
+def write_result(result: TransferResult, output: str, quiet: bool, metadata: dict | None = None) -> int:
+    """Save the result atomically with its ``metadata``; report an interrupted run. Returns the exit status."""
+    save_with_metadata(result.image, output, metadata)
     if result.interrupted:
         note(f"interrupted after {result.iterations} iterations; wrote the best image so far to {output}")
         return 130
