@@ -133,3 +133,19 @@ def test_output_never_overwrites_existing_on_failure(images):
     r = nst("transfer", images["content"], d / "text.png", "-o", out)
     assert r.returncode == 2
     assert out.read_bytes() == b"user's file"
+
+
+def test_output_name_derived_when_left_out_and_never_replaced(images, capsys, monkeypatch):
+    d = images["dir"]
+    monkeypatch.chdir(d)
+    run = ["transfer", images["content"], images["style"], "--size", "16", "--iterations", "1", "-q"]
+    code, _, err = run_main(run, capsys)
+    assert code == 0 and (d / "content_style.png").is_file(), err
+    before = (d / "content_style.png").read_bytes()
+    code, _, err = run_main(run, capsys)
+    assert code == 2 and "content_style.png exists: give -o OUT.png, or --overwrite" in err
+    assert (d / "content_style.png").read_bytes() == before
+    assert run_main([*run, "--overwrite"], capsys)[0] == 0
+    code, _, err = run_main(["transfer", "--from", d / "content_style.png", "-o", d / "again.png", "-q",
+                             "--iterations", "1"], capsys)
+    assert code == 0, err

@@ -12,8 +12,8 @@ from ..errors import NSTError
 from ..images import check_output_path, load_image
 from ..losses import normalize_blend
 from ..metadata import build_metadata
-from .options import add_command, arg, options_from_args
-from .outputs import note, save_with_metadata
+from .options import OPTIONAL_OUTPUT, add_command, arg, options_from_args
+from .outputs import derived_output, note, save_with_metadata
 
 SUMMARY = "stylize with any style image in one forward pass (pretrained, seconds on a CPU)"
 DESCRIPTION = (
@@ -27,7 +27,7 @@ SCRIPT_OUTPUT = "generated_img.jpg"
 ARGS = [
     arg("content", metavar="CONTENT", nargs="?", help="content image file"),
     arg("styles", metavar="STYLE", nargs="*", help="style image file(s)"),
-    arg("-o", "--output", help="output image (.png or .jpg)"),
+    *OPTIONAL_OUTPUT,
     arg("--ci", dest="content_alias", metavar="CONTENT", help="content image file (instead of CONTENT)"),
     arg("--si", dest="styles_alias", metavar="STYLE", nargs="+", help="style image file(s) (instead of STYLE)"),
     arg("--o", dest="output_dir", metavar="DIR", help=f"output folder: writes DIR/{SCRIPT_OUTPUT} (instead of -o)"),
@@ -46,10 +46,10 @@ def paths(args: argparse.Namespace) -> tuple[str, list[str], Path]:
     styles = list(args.styles) + list(args.styles_alias or [])
     if not styles or (args.styles and args.styles_alias):
         raise NSTError("give the style image(s) once: STYLE ... or --si STYLE ...")
-    if (args.output is None) == (args.output_dir is None):
+    if args.output is not None and args.output_dir is not None:
         raise NSTError("give the output once: -o FILE or --o DIR")
-    if args.output is not None:
-        return content, styles, Path(args.output)
+    if args.output_dir is None:
+        return content, styles, Path(derived_output(args, content, styles))
     folder = Path(args.output_dir)
     if folder.exists() and not folder.is_dir():
         raise NSTError(f"--o {folder}: is a file, expected a folder")

@@ -162,6 +162,12 @@ def arg(*flags: str, **kw: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
 
 
 OUTPUT_IMAGE = arg("-o", "--output", required=True, help="output image (.png or .jpg)")
+# -o for the commands that derive a name when it is left out (see outputs.derived_output).
+OPTIONAL_OUTPUT = [
+    arg("-o", "--output", default=None,
+        help="output image (.png or .jpg) (default: CONTENT_STYLE.png in the current folder, e.g. photo_starry.png)"),
+    arg("--overwrite", action="store_true", help="let the default output name replace an existing file"),
+]
 
 
 def add_command(

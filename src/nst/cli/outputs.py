@@ -35,6 +35,23 @@ def note(text: str) -> None:
     print(printable(text), file=sys.stderr)
 
 
+def derived_output(args: argparse.Namespace, content: str | os.PathLike, styles: Sequence[str | os.PathLike]) -> str:
+    """``args.output``, or when it was left out ``CONTENT-STEM_STYLE-STEM.png`` in the current folder.
+
+    The derived name never replaces an existing file unless ``--overwrite`` is given.
+
+    Raises:
+        NSTError: the derived file exists and ``--overwrite`` was not given.
+    """
+    if args.output is not None:
+        return args.output
+    name = f"{Path(content).stem}_{Path(styles[0]).stem}.png"
+    if Path(name).exists() and not getattr(args, "overwrite", False):
+        raise NSTError(f"{name} exists: give -o OUT.png, or --overwrite to replace it")
+    args.output = name
+    return name
+
+
 def check_outputs(args: argparse.Namespace, inputs: Sequence[str | os.PathLike],
                   opts: TransferOptions | None = None) -> None:
     """Validate ``-o`` and the ``--gif`` (from ``opts``)/``--plot``/``--sheet`` targets before any work.

@@ -10,8 +10,8 @@ from ..errors import NSTError
 from ..images import load_image
 from ..metadata import read_metadata
 from ..options import TransferOptions
-from .options import OUTPUT_IMAGE, add_command, arg, options_from_args, rebase, recorded_options
-from .outputs import check_outputs, write_outputs
+from .options import OPTIONAL_OUTPUT, add_command, arg, options_from_args, rebase, recorded_options
+from .outputs import check_outputs, derived_output, write_outputs
 
 SUMMARY = "stylize a content image with one or more style images"
 DESCRIPTION = (
@@ -19,10 +19,12 @@ DESCRIPTION = (
     "(--style-weights). With --from OUT.png, CONTENT and STYLE default to the ones recorded in "
     "OUT.png."
 )
+# Commands whose recorded options are TransferOptions (what --from can rerun).
+RERUNNABLE = ("transfer", "demo")
 ARGS = [
     arg("content", metavar="CONTENT", nargs="?", help="content image file"),
     arg("styles", metavar="STYLE", nargs="*", help="style image file(s)"),
-    OUTPUT_IMAGE,
+    *OPTIONAL_OUTPUT,
 ]
 
 
@@ -40,6 +42,9 @@ def inputs_and_options(args: argparse.Namespace) -> tuple[str, list[str], Transf
     content, styles, recorded = args.content, list(args.styles), None
     if args.rerun:
         meta = read_metadata(args.rerun)
+        if meta.get("command") not in RERUNNABLE:
+            raise NSTError(f"{args.rerun}: made by nst {meta.get('command')}; --from reruns outputs of nst "
+                           f"{' and '.join(RERUNNABLE)}")
         recorded = recorded_options(meta, TransferOptions)
         inputs, cwd = dict(meta.get("inputs") or {}), meta.get("cwd")
         if content is None and "content" in inputs:
@@ -53,6 +58,7 @@ def inputs_and_options(args: argparse.Namespace) -> tuple[str, list[str], Transf
 
 def run(args: argparse.Namespace) -> int:
     content_path, style_paths, opts = inputs_and_options(args)
+    derived_output(args, content_path, style_paths)
     extra = [*(opts.masks or []), *([opts.style_fine] if opts.style_fine else [])]
     inputs = [content_path, *style_paths, *extra] + ([opts.init] if opts.init not in INIT_CHOICES else [])
     check_outputs(args, inputs, opts)
