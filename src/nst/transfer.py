@@ -149,11 +149,6 @@ class StyleTransfer:
         """VGG blocks recomputed in the backward pass (set by :meth:`plan_memory`)."""
         return self.criterion.checkpoint_blocks
 
-    @property
-    def scales(self) -> dict[tuple[str, str], float]:
-        """Loss normalizers by ``("c" | "s", layer)`` (see :attr:`nst.criterion.Criterion.normalizers`)."""
-        return self.criterion.normalizers
-
     def plan_memory(self, height: int, width: int, budget_bytes: int) -> int:
         """Choose how many VGG blocks to checkpoint so one iteration fits ``budget_bytes``.
 
