@@ -65,7 +65,7 @@ def test_no_cli_module_declares_a_dataclass_option_again():
     generated = {flag_of(f.name) for cls in CLASSES for f in option_fields(cls)}
     typed = set()
     for path in CLI.glob("*.py"):
-        typed |= set(re.findall(r'add_argument\(\s*"(--[\w-]+)"', path.read_text()))
+        typed |= set(re.findall(r'(?:add_argument|arg)\(\s*"(--[\w-]+)"', path.read_text()))
     assert not typed & generated, typed & generated
 
 
