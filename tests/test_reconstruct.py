@@ -50,7 +50,7 @@ def test_texture_synthesis_lowers_style_loss_10x_at_requested_size(ihc):
 
 
 def test_texture_options_reject_bad_sizes():
-    with pytest.raises(NSTError, match="size: must be > 0"):
+    with pytest.raises(NSTError, match="size: must be from 1 to 8192 pixels"):
         texture_options((0, 10))
     with pytest.raises(NSTError, match="unknown layer"):
         texture_options((10, 10), ["relu1_1", "relu6_1"])
@@ -90,7 +90,7 @@ BAD = {
     "unknown mode": (["texture", "{content}"], "invalid choice: 'texture'"),
     "unknown layer": (["content", "{content}", "--layer", "relu9_1"], "unknown layer 'relu9_1'"),
     "unknown style layer": (["style", "{style}", "--layers", "relu1_1", "pool9"], "unknown layer 'pool9'"),
-    "texture size zero": (["style", "{style}", "--size", "0", "32"], "--size: must be > 0, got 0"),
+    "texture size zero": (["style", "{style}", "--size", "0", "32"], "--size: must be from 1 to 8192 pixels, got 0"),
     "missing image": (["content", "{d}/nope.png"], "nope.png: no such file"),
     "gif wrong extension": (["content", "{content}", "--save-every", "1", "--gif", "{d}/a.png"],
                             "--gif: {d}/a.png: the file name must end in .gif"),

@@ -29,8 +29,8 @@ def bad(argv, capsys, d, message):
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["--size", "8"], "--size: 8 px makes an image 8 px on its short side; the layers up to relu5_1 need at least 16"),
-    (["--size", "64", "--min-size", "8"], "--min-size: 8 px makes an image"),
+    (["--size", "8"], "--size: 8 px makes the content image 8 px on its short side; the layers up to relu5_1"),
+    (["--size", "64", "--min-size", "8"], "--min-size: 8 px makes the content image"),
     (["--size", "100000"], "more than the memory budget"),
     (["--size", "64", "--max-memory", "0.001"], "--size: 64 px needs about"),
 ])
@@ -43,7 +43,7 @@ def test_a_thin_strip_is_refused_not_crashed(images, capsys):
     d = images["dir"]
     Image.new("RGB", (1000, 8)).save(d / "strip.png")
     bad(["transfer", d / "strip.png", images["style"], "-o", d / "o.png", "--size", "256"], capsys, d,
-        "128 px makes an image 1 px on its short side")
+        "128 px makes the content image 1 px on its short side")
 
 
 def test_unwritable_output_is_one_line(images, capsys):

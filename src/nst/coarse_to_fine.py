@@ -232,7 +232,8 @@ def check_sizes(st: StyleTransfer, content: tuple[int, int], styles: Sequence[tu
     layer of VGG block ``b`` sees ``1 / 2**(b-1)`` of the image, so the short
     side must be at least ``2**(b-1)`` pixels (16 for relu5_1) at the first
     scale; the last scale's estimated peak (:meth:`StyleTransfer.peak_bytes`,
-    all blocks checkpointed) must fit ``budget`` bytes.
+    all blocks checkpointed), and the style images' activations at that
+    scale, must fit ``budget`` bytes.
 
     Raises:
         OptionError: a scale too small for the layers or too large for the memory budget.
@@ -240,16 +241,27 @@ def check_sizes(st: StyleTransfer, content: tuple[int, int], styles: Sequence[tu
     need = 2 ** (max(block_of(n) for n in st.layers) - 1)
     first = schedule[0].size
     w, h = fit_long_side(content, first)
-    small = [(w, h), *(fit_long_side(s, max(1, round(first * opts.style_scale))) for s in styles)]
-    if min(min(s) for s in small) < need:
+    small = [("the content image", (w, h))]
+    small += [(f"style image {i + 1}", fit_long_side(s, max(1, round(first * opts.style_scale))))
+              for i, s in enumerate(styles)]
+    which, side = min(((name, min(size)) for name, size in small), key=lambda t: t[1])
+    if side < need:
         field = "scales" if opts.scales else ("min_size" if len(schedule) > 1 else "size")
-        raise OptionError(field, f"{first} px makes an image {min(min(s) for s in small)} px on its short side; "
+        raise OptionError(field, f"{first} px makes {which} {side} px on its short side; "
                                  f"the layers up to {st.layers[-1]} need at least {need} px there")
     w, h = fit_long_side(content, schedule[-1].size)
     peak = st.peak_bytes(h, w)
     if peak > budget:
         raise OptionError("size", f"{schedule[-1].size} px needs about {peak / 2**30:.1f} GiB, more than the "
                                   f"memory budget of {budget / 2**30:.1f} GiB (max_memory)")
+    style_side = max(1, round(schedule[-1].size * opts.style_scale))
+    for size in styles:  # a forward pass, no gradient: its activations bound its memory
+        w, h = fit_long_side(size, style_side)
+        need_bytes = st.criterion.net.activation_bytes(h, w, st.layers, 0)
+        if need_bytes > budget:
+            raise OptionError("style_scale", f"style images at {style_side} px need about "
+                                             f"{need_bytes / 2**30:.1f} GiB, more than the memory budget of "
+                                             f"{budget / 2**30:.1f} GiB (max_memory)")
 
 
 def apply_color_mode(

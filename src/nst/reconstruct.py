@@ -67,10 +67,10 @@ class TextureSynthesis:
     image is used (the scale of the texture); ``layers``: style layers.
     """
 
-    size: tuple[int, ...] | None = option(None, check="positive", nargs=2, metavar=("W", "H"),
+    size: tuple[int, ...] | None = option(None, check="side", nargs=2, metavar=("W", "H"),
                                           help="output width and height in pixels",
                                           default_text="the style image's aspect at the style size")
-    style_size: int = option(DEFAULT_SIZE, check="positive",
+    style_size: int = option(DEFAULT_SIZE, check="side",
                              help="long side in pixels at which the style image is used (sets the scale of the "
                                   "texture)")
     layers: dict[str, float] = option(factory=lambda: dict(DEFAULT_STYLE_LAYERS), metavar="LAYER[:W]",
