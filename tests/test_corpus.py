@@ -128,6 +128,14 @@ CASES = {
     "info folder": ["info", "dir.png"],
     "info empty": ["info", "empty.png"],
     "info without metadata": ["info", "s.jpg"],
+    # names the file system refuses to look up (longer than 255 bytes)
+    "content name too long": ["transfer", "c" * 300 + ".png", "s.jpg", "-o", "existing.png"],
+    "init name too long": T + ["--init", "i" * 300 + ".png"],
+    "save-dir name too long": T + ["--save-every", "1", "--save-dir", "d" * 300],
+    "config name too long": T + ["--config", "c" * 300 + ".toml"],
+    "info name too long": ["info", "n" * 300 + ".png"],
+    "apply input name too long": ["apply", "m.safetensors", "a" * 300 + ".png", "-o", "existing.png"],
+    "train data name too long": ["train", "s.jpg", "--data", "p" * 300, "-o", "m2.safetensors"],
 }
 
 

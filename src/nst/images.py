@@ -223,7 +223,11 @@ def check_not_an_input(path: str | os.PathLike, inputs: Iterable[str | os.PathLi
     p = Path(path)
     for inp in inputs:
         q = Path(inp)
-        if q.exists() and p.exists() and os.path.samefile(p, q) or p.resolve() == q.resolve():
+        try:
+            same = q.exists() and p.exists() and os.path.samefile(p, q) or p.resolve() == q.resolve()
+        except OSError:  # an input the file system cannot look up: reported when it is read
+            continue
+        if same:
             raise NSTError(f"{p}: output would overwrite the input file {q}")
 
 
