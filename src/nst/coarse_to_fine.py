@@ -39,6 +39,11 @@ if TYPE_CHECKING:
 INIT_CHOICES = ("content", "noise", "style")
 
 
+def style_side(size: int, style_scale: float) -> int:
+    """Long side in pixels of the style images at a scale of long side ``size`` (``size * style_scale``, >= 1)."""
+    return max(1, round(size * style_scale))
+
+
 def prepare_images(
     content: ImageLike, styles: Sequence[ImageLike], size: int, style_scale: float = 1.0
 ) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -51,11 +56,11 @@ def prepare_images(
     """
     c = as_pil(content, "content image")
     c = resize(c, fit_long_side(c.size, size))
-    style_side = max(1, round(size * style_scale))
+    side = style_side(size, style_scale)
     ss = []
     for i, s in enumerate(styles):
         s = as_pil(s, f"style image {i + 1}")
-        ss.append(pil_to_tensor(resize(s, fit_long_side(s.size, style_side))))
+        ss.append(pil_to_tensor(resize(s, fit_long_side(s.size, side))))
     return pil_to_tensor(c), ss
 
 
@@ -176,8 +181,8 @@ def run_coarse_to_fine(
     torch.manual_seed(opts.seed)
     st = StyleTransfer(opts.model, opts.weights, opts.pooling, opts.content_layers, opts.style_layers, device,
                        style_loss=opts.style_loss, loss_form=opts.loss_form)
-    check_sizes(st, content_pil.size, [s.size for s in style_pils], schedule, opts,
-                memory_budget(device, opts.max_memory))
+    budget = memory_budget(device, opts.max_memory)
+    check_sizes(st, content_pil.size, [s.size for s in style_pils], schedule, opts, budget)
     cb = ProgressCallback(sum(sc.iterations for sc in schedule), progress, opts.save_every, opts.save_dir,
                           opts.save_pattern, keep_frames=bool(opts.gif), desc=desc)
     luminance = opts.preserve_color == "luminance"
@@ -197,12 +202,13 @@ def run_coarse_to_fine(
             size = (content_t.shape[-1], content_t.shape[-2])
             original_t = pil_to_tensor(resize(content_pil, size)) if luminance else content_t
             mask_ts = None if masks is None else [mask_tensor(m, size) for m in masks]
-            fine_t = None if fine_pil is None else prepare_images(fine_pil, [], round(sc.size * opts.style_scale))[0]
+            fine_side = style_side(sc.size, opts.style_scale)
+            fine_t = None if fine_pil is None else prepare_images(fine_pil, [], fine_side)[0]
             if x is None:
                 x = initial_image(init, content_t, style_ts, opts.seed)
             else:
                 x = upsample(x, tuple(content_t.shape[-2:]))
-            st.plan_memory(*content_t.shape[-2:], memory_budget(device, opts.max_memory))
+            st.plan_memory(*content_t.shape[-2:], budget)
             st.set_targets(content_t, style_ts, opts.style_weights, masks=mask_ts, fine_style=fine_t)
             result = st.optimize(
                 x, sc.iterations, opts.optimizer, opts.lr,
@@ -242,7 +248,7 @@ def check_sizes(st: StyleTransfer, content: tuple[int, int], styles: Sequence[tu
     first = schedule[0].size
     w, h = fit_long_side(content, first)
     small = [("the content image", (w, h))]
-    small += [(f"style image {i + 1}", fit_long_side(s, max(1, round(first * opts.style_scale))))
+    small += [(f"style image {i + 1}", fit_long_side(s, style_side(first, opts.style_scale)))
               for i, s in enumerate(styles)]
     which, side = min(((name, min(size)) for name, size in small), key=lambda t: t[1])
     if side < need:
@@ -254,12 +260,12 @@ def check_sizes(st: StyleTransfer, content: tuple[int, int], styles: Sequence[tu
     if peak > budget:
         raise OptionError("size", f"{schedule[-1].size} px needs about {peak / 2**30:.1f} GiB, more than the "
                                   f"memory budget of {budget / 2**30:.1f} GiB (max_memory)")
-    style_side = max(1, round(schedule[-1].size * opts.style_scale))
+    side = style_side(schedule[-1].size, opts.style_scale)
     for size in styles:  # a forward pass, no gradient: its activations bound its memory
-        w, h = fit_long_side(size, style_side)
+        w, h = fit_long_side(size, side)
         need_bytes = st.criterion.net.activation_bytes(h, w, st.layers, 0)
         if need_bytes > budget:
-            raise OptionError("style_scale", f"style images at {style_side} px need about "
+            raise OptionError("style_scale", f"style images at {side} px need about "
                                              f"{need_bytes / 2**30:.1f} GiB, more than the memory budget of "
                                              f"{budget / 2**30:.1f} GiB (max_memory)")
 

@@ -144,7 +144,7 @@ class Criterion(torch.nn.Module):
         self.statistic = L.STYLE_STATISTICS[style_loss]
         self.weights = {"content": content_weight, "style": style_weight, "tv": tv_weight}
         self.content_targets: dict[str, torch.Tensor] = {}
-        self.normalizers: dict[tuple[str, str], float] = {}
+        self.content_normalizers: dict[str, float] = {}
         self.style_terms: dict[str, list[StyleTerm]] = {}
 
     def features(self, image: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
@@ -164,8 +164,7 @@ class Criterion(torch.nn.Module):
         """Fix the content targets: the features of ``content`` ``(1, 3, H, W)`` at the content layers."""
         feats = self.features(content.to(self.device), list(self.content_layers))
         self.content_targets = {n: feats[n].detach().clone() for n in self.content_layers}
-        self.normalizers = {("c", n): L.inverse_energy(t, mean=True) for n, t in self.content_targets.items()}
-        self.normalizers.update({("s", n): terms[0].normalizer for n, terms in self.style_terms.items()})
+        self.content_normalizers = {n: L.inverse_energy(t, mean=True) for n, t in self.content_targets.items()}
 
     @torch.no_grad()
     def set_style(
@@ -230,10 +229,16 @@ class Criterion(torch.nn.Module):
                 target = stat.target(st)
                 terms.append(StyleTerm(w, m, target, 1.0 / max(stat.energy(target), 1e-12)))
             self.style_terms[n] = terms
-        # Normalizers (see losses.inverse_energy) by (kind, layer): content and style layers may share a
-        # name; ("s", layer) records the first term's, for callers that read them.
-        self.normalizers = {k: v for k, v in self.normalizers.items() if k[0] == "c"}
-        self.normalizers.update({("s", n): terms[0].normalizer for n, terms in self.style_terms.items()})
+
+    @property
+    def normalizers(self) -> dict[tuple[str, str], float]:
+        """Loss normalizers (see :func:`nst.losses.inverse_energy`) by ``("c" | "s", layer)``.
+
+        Content and style layers may share a name; ``("s", layer)`` is the first term's.
+        """
+        out = {("c", n): v for n, v in self.content_normalizers.items()}
+        out.update({("s", n): terms[0].normalizer for n, terms in self.style_terms.items()})
+        return out
 
     @property
     def style_targets(self) -> dict[str, object]:
@@ -276,7 +281,7 @@ class Criterion(torch.nn.Module):
         zero = image.new_zeros(())
         if content is None:
             targets = self.content_targets
-            norms = {n: self.normalizers[("c", n)] for n in self.content_layers}
+            norms = self.content_normalizers
         else:
             with torch.no_grad():
                 targets = self.features(content, list(self.content_layers))

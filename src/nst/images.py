@@ -180,6 +180,11 @@ WRITE_ERRORS = {errno.EACCES: "permission denied", errno.EPERM: "permission deni
                 errno.EDQUOT: "disk quota exceeded", errno.ENAMETOOLONG: "file name too long"}
 
 
+def os_error_reason(e: OSError) -> str:
+    """Why an OS call on a file failed, in words (:data:`WRITE_ERRORS`, else the OS's own message)."""
+    return WRITE_ERRORS.get(e.errno, e.strerror or type(e).__name__)
+
+
 def check_output_path(
     path: str | os.PathLike,
     inputs: Iterable[str | os.PathLike] = (),
@@ -210,7 +215,7 @@ def check_output_path(
             raise NSTError(f"{p}: is a directory, expected an output file name")
         check_not_an_input(p, inputs)
     except OSError as e:  # a name the file system refuses (too long, ...)
-        raise NSTError(f"{p}: not a usable output name ({WRITE_ERRORS.get(e.errno, e.strerror or e)})") from None
+        raise NSTError(f"{p}: not a usable output name ({os_error_reason(e)})") from None
     return p
 
 
@@ -253,7 +258,7 @@ def atomic_write(path: str | os.PathLike, write) -> None:
         os.chmod(tmp, 0o666 & ~umask)  # after write: writers that replace the file would undo it
         os.replace(tmp, p)
     except OSError as e:
-        raise NSTError(f"{p}: could not write the file ({WRITE_ERRORS.get(e.errno, e.strerror or e)})") from None
+        raise NSTError(f"{p}: could not write the file ({os_error_reason(e)})") from None
     finally:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)

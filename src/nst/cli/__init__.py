@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 
 from ..errors import NSTError, OptionError
-from ..images import WRITE_ERRORS
+from ..images import os_error_reason
 from ..version import __version__
 from . import apply, demo, export, fast, info, recipes, reconstruct, train, transfer
 from .options import flag_of
@@ -89,8 +89,7 @@ def _run(args: argparse.Namespace) -> int:
         note(f"nst {args.command}: error: {e}")
         return 2
     except OSError as e:  # a path the file system refuses to look at (name too long, no permission, ...)
-        reason = WRITE_ERRORS.get(e.errno, e.strerror or type(e).__name__)
-        note(f"nst {args.command}: error: {e.filename if e.filename is not None else 'file'}: {reason}")
+        note(f"nst {args.command}: error: {e.filename if e.filename is not None else 'file'}: {os_error_reason(e)}")
         return 2
     except MemoryError:
         note(f"nst {args.command}: error: not enough memory (use a smaller size, or --max-memory)")
