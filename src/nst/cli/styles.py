@@ -25,6 +25,7 @@ ARGS = [
     arg("-q", "--quiet", action="store_true", help="no message"),
 ]
 MAX_TILE = 1024
+WORK_SIDE = 512  # long side at which the sheet's photo is stylized before it is shrunk to a tile
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -57,16 +58,23 @@ def run(args: argparse.Namespace) -> int:
         args.photo = str(bundled_image("astronaut.png"))
     check_output_path(args.sheet, [args.photo], option="sheet")
     photo = load_image(args.photo)
-    photo.thumbnail((args.tile, args.tile))
     from ..arbitrary.stylize import FastOptions, FastStylizer
-    from ..images import save_image
+    from ..images import fit_long_side, resize
+    from ..metadata import build_metadata
     from ..visualize import contact_grid
+    from .outputs import save_with_metadata
 
-    opts = FastOptions(work_size=0)  # tiles are small: run the network at the tile's own size
-    panels = [("photo", photo)]
-    panels += [(name, FastStylizer(name, opts)(photo)) for name in paintings()]
-    panels += [(name, FastStylizer(name, opts)(photo)) for name in preset_names()]
-    save_image(contact_grid(panels, args.columns, height=photo.height), args.sheet)
+    # The networks paint strokes of a fixed size in pixels: run them at WORK_SIDE, as a user would
+    # on a photo, and shrink the results to tiles (at tile size the strokes would hide the photo).
+    work = resize(photo, fit_long_side(photo.size, min(max(photo.size), WORK_SIDE)))
+    tile = fit_long_side(work.size, args.tile)
+    opts = FastOptions(work_size=0)
+    panels = [("photo", resize(work, tile))]
+    panels += [(name, resize(FastStylizer(name, opts)(work), tile)) for name in [*paintings(), *preset_names()]]
+    sheet = contact_grid(panels, args.columns, height=tile[1])
+    meta = build_metadata("styles", args.argv, {"photo": args.photo}, {"tile": args.tile, "columns": args.columns},
+                          {"width": sheet.width, "height": sheet.height, "styles": len(panels) - 1})
+    save_with_metadata(sheet, args.sheet, meta)
     if not args.quiet:
         note(f"wrote {args.sheet} ({len(panels) - 1} styles)")
     return 0
