@@ -78,7 +78,10 @@ def load_image(path: str | os.PathLike) -> Image.Image:
     """
     p = Path(resolve_style(path))
     if not p.exists():
-        hint = " (nor a built-in style: see nst styles)" if is_style_name(path) else ""
+        hint = ""
+        if is_style_name(path):
+            hint = (" (presets are styles of nst fast's network, not images)" if str(path).startswith("preset-")
+                    else " (nor a built-in style: see nst styles)")
         raise NSTError(f"{p}: no such file{hint}")
     if p.is_dir():
         raise NSTError(f"{p}: is a directory, expected an image file")
