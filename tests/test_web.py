@@ -67,10 +67,20 @@ def images(tmp_path_factory) -> dict[str, Path]:
 def server(tmp_path_factory):
     """``nst web`` on a free port; yields (url, seconds from start to serving, share folder)."""
     share = tmp_path_factory.mktemp("web-share")
+    models = tmp_path_factory.mktemp("web-models")
+    import torch
+
+    from nst.feedforward.modelfile import ModelInfo, save_model
+    from nst.feedforward.network import NetConfig, TransformerNet
+
+    cfg = NetConfig((8, 16), 1, "conv", 3, 2)  # a tiny untrained network: the plumbing, not the picture
+    torch.manual_seed(0)
+    save_model(models / "tiny.safetensors", TransformerNet(cfg), ModelInfo(cfg, style="noise"))
     port = free_port()
     log = (tmp_path_factory.mktemp("web-log") / "server.log").open("w")
     t0 = time.time()
     proc = subprocess.Popen([sys.executable, "-m", "nst", "web", "--port", str(port), "--share-folder", str(share),
+                             "--models", str(models),
                              "--max-pixels", str(MAX_PIXELS), "--preview-every", "2"],
                             stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path_factory.mktemp("web-cwd"))
     url = f"http://127.0.0.1:{port}/"
@@ -141,14 +151,28 @@ def test_transfer_streams_and_stops_through_the_api(server, images):
 
     job = client.submit(handle(images["photo"]), handle(images["painting"]), size=64, iterations=5000, tol=0,
                         api_name="/transfer")
+    other = gradio_client.Client(url, verbose=False)  # another user: their Stop is theirs only
     for out in job:
         if "iteration" in out[2]:
+            assert "no Optimize run of yours" in other.predict(api_name="/stop")
             assert "stopping" in client.predict(api_name="/stop")
             break
     final = job.result(timeout=120)
     assert final[2].startswith("stopped: 64x48"), final
     meta = nst_metadata(Path(final[1]).read_bytes())
     assert meta["result"]["interrupted"] is True and meta["result"]["iterations"] < 5000
+
+
+def test_apply_a_model_through_the_api(server, images):
+    client = gradio_client.Client(server[0], verbose=False)
+    result, download, status, command = client.predict("tiny.safetensors", gradio_client.handle_file(images["photo"]),
+                                                       size=64, api_name="/apply")
+    with Image.open(result) as im:
+        assert im.size == (64, 48)
+    assert nst_metadata(Path(download).read_bytes())["command"] == "apply"
+    assert command.startswith("nst apply tiny.safetensors photo.png --size 64 -o ")
+    with pytest.raises(Exception, match="pick a model file"):
+        client.predict("../tiny.safetensors", gradio_client.handle_file(images["photo"]), api_name="/apply")
 
 
 # --- a real browser ----------------------------------------------------------------------------------------

@@ -189,8 +189,10 @@ def build_app(web: WebOptions, workspace: jobs.Workspace | None = None) -> gr.Bl
                             + (f"Models from the folder `{Path(web.models).name}`." if web.models
                                else "This server has no models folder (`nst web --models DIR`)."))
                 with gr.Row():
+                    # Any name is passed on (a model added after start works through the API too);
+                    # jobs.model_path accepts only the names of model files in the folder.
                     a_model = gr.Dropdown(choices=jobs.list_models(web.models), label="model",
-                                          elem_id="apply-model")
+                                          allow_custom_value=True, elem_id="apply-model")
                     a_refresh = gr.Button("refresh the list", size="sm")
                 with gr.Row():
                     with gr.Column():
@@ -273,8 +275,9 @@ def serve(web: WebOptions, ready: Callable[[str], None] | None = None) -> None:
                     prevent_thread_lock=True, show_error=False, quiet=True, ssr_mode=False, mcp_server=False,
                     max_file_size=int(web.max_upload_mb * 1e6), allowed_paths=[str(workspace.root)],
                     **demo.nst_launch)
-    except OSError as e:
-        raise NSTError(f"cannot listen on {web.host}:{web.port} ({e})") from None
+    except OSError:
+        raise NSTError(f"cannot listen on {web.host}:{web.port}: the port is in use or not allowed "
+                       "(choose another with --port)") from None
     url = f"http://{web.host}:{web.port}/"
     if ready is not None:
         ready(url)
