@@ -151,9 +151,14 @@ def test_transfer_streams_and_stops_through_the_api(server, images):
 
     job = client.submit(handle(images["photo"]), handle(images["painting"]), size=64, iterations=5000, tol=0,
                         api_name="/transfer")
-    other = gradio_client.Client(url, verbose=False)  # another user: their Stop is theirs only
+    other = gradio_client.Client(url, verbose=False)  # another user: waits in the queue, their Stop is theirs only
     for out in job:
         if "iteration" in out[2]:
+            waiting = other.submit(handle(images["photo"]), handle(images["painting"]), size=64, iterations=2,
+                                   api_name="/transfer")
+            status = wait(lambda: waiting.status() if waiting.status().code.name == "IN_QUEUE" else None, 30,
+                          "the second run to wait in the queue (one Optimize run at a time)")
+            assert status.rank == 0 and status.queue_size >= 1
             assert "no Optimize run of yours" in other.predict(api_name="/stop")
             assert "stopping" in client.predict(api_name="/stop")
             break
@@ -161,6 +166,7 @@ def test_transfer_streams_and_stops_through_the_api(server, images):
     assert final[2].startswith("stopped: 64x48"), final
     meta = nst_metadata(Path(final[1]).read_bytes())
     assert meta["result"]["interrupted"] is True and meta["result"]["iterations"] < 5000
+    assert waiting.result(timeout=120)[2].startswith("done: 64x48, 2 iterations")  # the other run, untouched
 
 
 def test_apply_a_model_through_the_api(server, images):

@@ -126,6 +126,7 @@ def test_optimize_refuses_sizes_over_the_server_limit(images, tmp_path):
                                WebOptions(max_transfer_size=64), jobs.Workspace(tmp_path), threading.Event(), []))
 
 
+@pytest.mark.slow  # importing Gradio takes seconds
 def test_controls_build_the_options_back():
     controls = pytest.importorskip("nst.web.controls", reason="needs the extra nst[web] (gradio)")
     names = ["size", "style_weight", "iterations", "style_layers", "scales"]
@@ -139,6 +140,7 @@ def test_controls_build_the_options_back():
         controls.build_options(TransferOptions, ["scales"], ["64 big"])
 
 
+@pytest.mark.slow  # starts an interpreter
 def test_the_web_command_does_not_import_gradio():
     import subprocess
     import sys

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import shutil
 import sys
 import threading
 import traceback
@@ -145,7 +146,9 @@ def build_app(web: WebOptions, workspace: jobs.Workspace | None = None) -> gr.Bl
     workspace = workspace or jobs.Workspace(share_folder=web.share_folder)
     stops = Stops()
     theme = gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
-    with gr.Blocks(title="nst: neural style transfer", analytics_enabled=False) as demo:
+    # delete_cache: Gradio's copies of uploads and results older than an hour are deleted every hour.
+    with gr.Blocks(title="nst: neural style transfer", analytics_enabled=False,
+                   delete_cache=(jobs.KEEP_RESULTS_S, jobs.KEEP_RESULTS_S)) as demo:
         demo.nst_launch = {"theme": theme}  # launch() options of Gradio 6 (theme moved there)
         gr.Markdown("# nst: neural style transfer\nRepaint a photo in the look of a painting. "
                     "Each result downloads as a PNG that records how it was made (`nst info FILE`).")
@@ -285,3 +288,4 @@ def serve(web: WebOptions, ready: Callable[[str], None] | None = None) -> None:
         demo.block_thread()
     finally:
         demo.close()
+        shutil.rmtree(workspace.root, ignore_errors=True)
