@@ -315,14 +315,19 @@ window.nstWatch = setInterval(() => {
 """
 
 
-def test_optimize_streams_progress_and_stop_returns_an_image(server, browser, images):
-    url = server[0]
+def open_optimize_tab(browser, url: str, images: dict[str, Path]) -> None:
+    """Load the page, open the Optimize tab, upload the content and style images."""
     browser.get(url)
     wait(lambda: css(browser, "button[role=tab]"), 60, "the page")
     open_tab(browser, "Optimize")
     wait(lambda: css(browser, "#transfer-run"), 30, "the Optimize tab")
     upload(browser, "transfer-content", images["photo"])
     upload(browser, "transfer-style", images["painting"])
+
+
+def test_optimize_streams_progress_and_stop_returns_an_image(server, browser, images):
+    url = server[0]
+    open_optimize_tab(browser, url, images)
     set_number(browser, "TransferOptions-size", 64)
     set_number(browser, "TransferOptions-iterations", 8)
     browser.execute_script(WATCH)
@@ -337,15 +342,31 @@ def test_optimize_streams_progress_and_stop_returns_an_image(server, browser, im
     assert meta["command"] == "transfer" and meta["result"]["iterations"] == 8
     assert "--size 64" in text_of(browser, "transfer-command")
 
-    # A long run, stopped after its first progress update: the best image so far comes back.
+    # A long run, stopped after its first progress update: the best image so far comes back; meanwhile a
+    # second user waits in the queue (one Optimize run at a time) and sees their position.
     set_number(browser, "TransferOptions-iterations", 5000)
+    fold = css(browser, "#transfer-more button, #transfer-more .label-wrap")[0]  # open the folded options
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()", fold)
+    wait(lambda: css(browser, "#TransferOptions-tol input"), 30, "the expert options")
+    set_number(browser, "TransferOptions-tol", 0)  # no early end: the run goes on until Stop
     css(browser, "#transfer-run")[0].click()
     wait(lambda: "iteration" in text_of(browser, "transfer-status"), 180, "the long run's progress")
+    # Another user (a new tab is a new session) waits in the queue and sees their position.
+    first = browser.current_window_handle
+    browser.switch_to.new_window("tab")
+    open_optimize_tab(browser, url, images)
+    set_number(browser, "TransferOptions-size", 64)
+    set_number(browser, "TransferOptions-iterations", 2)
+    css(browser, "#transfer-run")[0].click()
+    wait(lambda: "queue: 1/1" in css(browser, "#transfer-result")[0].text, 30, "the queue position")
+    browser.close()
+    browser.switch_to.window(first)
     css(browser, "#transfer-stop")[0].click()
     wait(lambda: text_of(browser, "transfer-status").startswith("stopped"), 120, "the stopped result")
     data = fetch(wait(lambda: css(browser, "#transfer-file a"), 30, "the download")[0].get_attribute("href"))
     meta = nst_metadata(data)
-    assert meta["result"]["interrupted"] is True
+    assert meta["result"]["interrupted"] is True and meta["options"]["tol"] == 0
+    assert "--tol 0" in text_of(browser, "transfer-command")
     with Image.open(io.BytesIO(data)) as im:
         assert im.size == (64, 48)
     if os.environ.get("NST_WEB_SCREENSHOT"):  # docs/web.png is made this way

@@ -179,7 +179,8 @@ def build_app(web: WebOptions, workspace: jobs.Workspace | None = None) -> gr.Bl
                         rest = [n for n in common if n not in TRANSFER_COMMON] + expert
                         overrides = {"size": {"value": WEB_TRANSFER_SIZE}}
                         t_controls = make_controls(TransferOptions, TRANSFER_COMMON, overrides)
-                        with gr.Accordion("more options (the defaults were chosen by measurement)", open=False):
+                        with gr.Accordion("more options (the defaults were chosen by measurement)", open=False,
+                                          elem_id="transfer-more"):
                             t_controls.update(make_controls(TransferOptions, rest))
                         with gr.Row():
                             t_run = gr.Button("Optimize", variant="primary", elem_id="transfer-run")
