@@ -7,8 +7,8 @@ from conftest import shared_image
 from nst import NSTError, StyleTransfer, stylize
 from nst import losses as L
 from nst.coarse_to_fine import prepare_images
+from nst.config import normalize_blend
 from nst.images import load_image, pil_to_tensor
-from nst.losses import normalize_blend
 from nst.options import TransferOptions
 from nst.vgg import parse_layers
 

@@ -132,6 +132,13 @@ def test_fast_through_the_api(server, images):
     again = client.predict(handle(images["photo"]), handle(images["painting"]), size=64, api_name="/fast")
     with Image.open(again[0]) as im:
         assert im.size == (64, 48)
+    # Built-in styles instead of an upload: a painting of the catalogue, a preset of the multi-style network.
+    for name in ("starry-night", "preset-3"):
+        r = client.predict(handle(images["photo"]), None, style_name=name, api_name="/fast")
+        assert nst_metadata(Path(r[1]).read_bytes())["inputs"]["styles"] == [name]
+        assert r[3].startswith(f"nst fast photo.png {name} -o ")
+    with pytest.raises(Exception, match="upload a style image or choose a built-in style"):
+        client.predict(handle(images["photo"]), None, api_name="/fast")
     assert proc.poll() is None
 
 

@@ -13,21 +13,47 @@ statistics), :class:`nst.VGG`
 and :func:`nst.load_vgg` (loss network with field layer names).
 """
 
-from .api import stylize
-from .arbitrary import FastOptions, fast_stylize
-from .criterion import Criterion
+from importlib import import_module
+
 from .errors import NSTError, OptionError
-from .metadata import read_metadata
-from .options import TransferOptions
-from .reconstruct import reconstruct_content, synthesize_texture
-from .transfer import StyleTransfer, TransferResult
 from .version import __version__
-from .vgg import VGG, layer_names
-from .weights import load_vgg
+
+# Public names -> the module that defines them. Imported on first use (PEP 562), so
+# ``import nst`` does not load torch: the one-pass path and the CLI start fast.
+_LAZY = {
+    "stylize": "api",
+    "FastOptions": "arbitrary.stylize",
+    "FastStylizer": "arbitrary.stylize",
+    "fast_stylize": "arbitrary.stylize",
+    "Criterion": "criterion",
+    "read_metadata": "metadata",
+    "TransferOptions": "options",
+    "reconstruct_content": "reconstruct",
+    "synthesize_texture": "reconstruct",
+    "StyleTransfer": "transfer",
+    "TransferResult": "transfer",
+    "VGG": "vgg",
+    "layer_names": "vgg",
+    "load_vgg": "weights",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'nst' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "Criterion",
     "FastOptions",
+    "FastStylizer",
     "NSTError",
     "OptionError",
     "StyleTransfer",

@@ -4,42 +4,60 @@ Two ways to keep the content image's colours while transferring a style:
 
 * ``luminance`` (sec. 4.1): style transfer runs on luminance only
   (:func:`luminance_image`, :func:`match_luminance`); the content's chroma is
-  put back afterwards (:func:`keep_colors`). YIQ conversion by scikit-image.
+  put back afterwards (:func:`keep_colors`). YIQ is the NTSC 1953 linear
+  RGB<->YIQ matrix (the one of scikit-image's ``rgb2yiq``), applied on the
+  tensor's own device.
 * ``histogram`` (sec. 4.2): the style image's colours are matched to the
   content's before transfer by a linear map that gives the style pixels the
   content's mean and covariance (:func:`match_color`).
 
-Images are ``(1, 3, H, W)`` float32 RGB tensors in [0, 1].
+Images are ``(1, 3, H, W)`` float32 RGB tensors in [0, 1]; :func:`rgb_to_yiq`,
+:func:`yiq_to_rgb` and :func:`keep_colors` also take numpy arrays of that
+layout (the one-pass path, which runs without torch).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
-import torch.nn.functional as F
-from skimage.color import rgb2yiq, yiq2rgb
+
+if TYPE_CHECKING:
+    import torch
 
 COLOR_MODES = ("none", "luminance", "histogram")
 
-
-def _to_hwc(x: torch.Tensor) -> np.ndarray:
-    if x.ndim != 4 or x.shape[:2] != (1, 3):
-        raise ValueError(f"expected a (1, 3, H, W) image, got {tuple(x.shape)}")
-    return x[0].detach().cpu().double().permute(1, 2, 0).numpy()
-
-
-def _from_hwc(a: np.ndarray, like: torch.Tensor) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)[None].to(like.device, torch.float32)
+# NTSC YIQ from linear RGB (rows Y, I, Q); Y is luminance in [0, 1].
+YIQ_FROM_RGB = np.array([[0.299, 0.587, 0.114],
+                         [0.59590059, -0.27455667, -0.32134392],
+                         [0.21153661, -0.52273617, 0.31119955]])
+RGB_FROM_YIQ = np.linalg.inv(YIQ_FROM_RGB)
 
 
-def rgb_to_yiq(image: torch.Tensor) -> torch.Tensor:
-    """RGB ``(1, 3, H, W)`` in [0, 1] -> YIQ ``(1, 3, H, W)`` (Y in [0, 1], I, Q signed), via scikit-image."""
-    return _from_hwc(rgb2yiq(_to_hwc(image)), image)
+def mix_channels(image: torch.Tensor | np.ndarray, matrix: np.ndarray) -> torch.Tensor | np.ndarray:
+    """``out[:, i] = sum_j matrix[i, j] * image[:, j]`` for ``(N, 3, H, W)`` (tensor on any device, or array)."""
+    if isinstance(image, np.ndarray):
+        return np.einsum("ij,njhw->nihw", matrix.astype(image.dtype), image)
+    import torch
+
+    return torch.einsum("ij,njhw->nihw", torch.as_tensor(matrix, dtype=image.dtype, device=image.device), image)
 
 
-def yiq_to_rgb(image: torch.Tensor) -> torch.Tensor:
-    """YIQ ``(1, 3, H, W)`` -> RGB ``(1, 3, H, W)``, clamped to [0, 1]."""
-    return _from_hwc(yiq2rgb(_to_hwc(image)), image).clamp(0, 1)
+def _check(image: torch.Tensor | np.ndarray) -> None:
+    if image.ndim != 4 or tuple(image.shape[:2]) != (1, 3):
+        raise ValueError(f"expected a (1, 3, H, W) image, got {tuple(image.shape)}")
+
+
+def rgb_to_yiq(image: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
+    """RGB ``(1, 3, H, W)`` in [0, 1] -> YIQ ``(1, 3, H, W)`` (Y in [0, 1], I and Q signed)."""
+    _check(image)
+    return mix_channels(image, YIQ_FROM_RGB)
+
+
+def yiq_to_rgb(image: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
+    """YIQ ``(1, 3, H, W)`` -> RGB ``(1, 3, H, W)``, clipped to [0, 1]."""
+    _check(image)
+    return mix_channels(image, RGB_FROM_YIQ).clip(0, 1)
 
 
 def luminance_image(image: torch.Tensor) -> torch.Tensor:
@@ -70,16 +88,34 @@ def keep_colors(stylized: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
     ``content`` is resized (bilinear) to ``stylized``'s size if they differ.
 
     Args:
-        stylized, content: RGB ``(1, 3, H, W)`` in [0, 1].
+        stylized, content: RGB ``(1, 3, H, W)`` in [0, 1]: tensors, or numpy
+            arrays of the same size.
     Returns:
-        RGB ``(1, 3, H, W)`` in [0, 1] (clamped), float32, on ``stylized``'s device.
+        RGB ``(1, 3, H, W)`` in [0, 1] (clipped), of ``stylized``'s kind, dtype and device.
     """
-    if content.shape[-2:] != stylized.shape[-2:]:
+    if tuple(content.shape[-2:]) != tuple(stylized.shape[-2:]):
+        if isinstance(content, np.ndarray):
+            raise ValueError(f"keep_colors: array sizes differ: {content.shape} and {stylized.shape}")
+        import torch.nn.functional as F
+
         content = F.interpolate(content.float(), size=stylized.shape[-2:], mode="bilinear", align_corners=False,
                                 antialias=True).clamp(0, 1)
+    if not isinstance(stylized, np.ndarray):
+        content = content.to(stylized.device, stylized.dtype)
     yiq = rgb_to_yiq(content)
-    yiq[:, :1] = rgb_to_yiq(stylized)[:, :1].to(yiq.device)
-    return yiq_to_rgb(yiq).to(stylized.device)
+    yiq[:, :1] = rgb_to_yiq(stylized)[:, :1]
+    return yiq_to_rgb(yiq)
+
+
+def _to_hwc(x: torch.Tensor) -> np.ndarray:
+    _check(x)
+    return x[0].detach().cpu().double().permute(1, 2, 0).numpy()
+
+
+def _from_hwc(a: np.ndarray, like: torch.Tensor) -> torch.Tensor:
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)[None].to(like.device, torch.float32)
 
 
 def match_color(style: torch.Tensor, content: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:

@@ -30,7 +30,7 @@ import sys
 import tomllib
 import types
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,10 @@ from .errors import NSTError, OptionError
 # The largest image side, in pixels, the one-pass commands (nst fast, nst apply) accept: an
 # 8192 x 6144 image is 600 MB as a float tensor before any network layer.
 MAX_SIDE = 8192
+# Headings under which --help groups the options of the optimization (nst transfer).
+SIZE, OPT, LOSSES, CONTROLS, NETWORK, OUTPUT = (
+    "image size", "optimization (coarse-to-fine: from --min-size up to --size)", "losses",
+    "controls (Gatys et al. 2017)", "network", "output and pictures of the process")
 
 # Checks by name: (predicate, what the value must be).
 CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
@@ -109,9 +113,14 @@ def option_fields(cls: type) -> list[dataclasses.Field]:
 
 
 def field_types(cls: type) -> dict[str, Any]:
-    """Resolved type annotations of dataclass ``cls`` (strings under ``from __future__ import annotations``)."""
+    """Resolved type annotations of dataclass ``cls`` (strings under ``from __future__ import annotations``).
+
+    ``torch.Tensor`` in an annotation (e.g. :data:`nst.images.ImageLike`) resolves without importing
+    torch: when torch is not loaded, no value can be a tensor, and a stand-in type is used.
+    """
     module = sys.modules[cls.__module__]
-    return typing.get_type_hints(cls, vars(module))
+    torch = sys.modules.get("torch") or types.SimpleNamespace(Tensor=type("Tensor", (), {}))
+    return typing.get_type_hints(cls, {"torch": torch, **vars(module)})
 
 
 def base_type(annotation: Any) -> tuple[type, bool]:
@@ -231,3 +240,20 @@ def read_config(path: str | os.PathLike, section: str | None = None) -> dict[str
 
 # Tables of a config file that hold one command's options (see read_config).
 COMMAND_TABLES = ("transfer", "demo", "reconstruct", "fast", "train")
+
+
+def normalize_blend(weights: Sequence[float] | None, n: int) -> list[float]:
+    """Style blend weights for ``n`` style images, scaled to sum to 1.
+
+    Raises:
+        OptionError: wrong count, a negative weight, or all zero.
+    """
+    if weights is None:
+        return [1.0 / n] * n
+    w = [float(x) for x in weights]
+    if len(w) != n:
+        raise OptionError("style_weights", f"got {len(w)} weights for {n} style image(s)")
+    if any(x < 0 or not math.isfinite(x) for x in w) or sum(w) <= 0:
+        raise OptionError("style_weights", "weights must be finite, >= 0 and not all zero")
+    s = sum(w)
+    return [x / s for x in w]

@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from . import losses as L
+from .config import normalize_blend
 from .device import amp_dtype, preferred_memory_format
 from .errors import OptionError
 from .vgg import layer_names, layer_size, parse_layers
@@ -205,7 +206,7 @@ class Criterion(torch.nn.Module):
         if masks is not None and len(masks) != len(styles):
             raise OptionError("masks", f"got {len(masks)} mask(s) for {len(styles)} style image(s); "
                                        "give one per style image")
-        blend = L.normalize_blend(blend, len(styles))
+        blend = normalize_blend(blend, len(styles))
         stat = self.statistic
         layers = list(self.style_layers)
         style_feats = [self.features(s.to(self.device), layers) for s in styles]

@@ -34,6 +34,20 @@ def pick_device(name: str | None = None) -> torch.device:
     return dev
 
 
+def device_summary(name: str | None = None) -> str:
+    """Where and at what precision a run computes, for the one line the commands print.
+
+    E.g. ``cpu, float32`` or ``cuda (NVIDIA H100 80GB HBM3), bfloat16 autocast``.
+
+    Raises:
+        OptionError: as :func:`pick_device`.
+    """
+    dev = pick_device(name)
+    amp = amp_dtype(dev)
+    where = f"{dev} ({torch.cuda.get_device_name(dev)})" if dev.type == "cuda" else str(dev)
+    return f"{where}, {'float32' if amp is None else str(amp).removeprefix('torch.') + ' autocast'}"
+
+
 def amp_dtype(device: torch.device) -> torch.dtype | None:
     """Autocast dtype for the loss network on ``device``, or None for float32.
 

@@ -7,20 +7,33 @@ Every decoding problem becomes an :class:`~nst.errors.NSTError` naming the file.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
+import sys
 import tempfile
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .catalogue import is_style_name, resolve_style
 from .errors import NSTError, OptionError
 
-ImageLike = str | os.PathLike | Image.Image | torch.Tensor | np.ndarray
+if TYPE_CHECKING:
+    import torch
+
+# torch is imported by the functions that take tensors, not here: the one-pass path
+# (nst fast) and the command line start without it.
+ImageLike = Union[str, os.PathLike, Image.Image, "torch.Tensor", np.ndarray]
+
+
+def is_tensor(x: object) -> bool:
+    """Whether ``x`` is a torch tensor (without importing torch: a tensor exists only if torch is loaded)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(x, torch.Tensor)
 
 # Output formats chosen by extension.
 OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP", ".tif": "TIFF",
@@ -55,15 +68,21 @@ def to_rgb(img: Image.Image) -> Image.Image:
 def load_image(path: str | os.PathLike) -> Image.Image:
     """Open, fully decode and orient an image file as 8-bit RGB.
 
-    EXIF orientation is applied; see :func:`to_rgb` for mode handling.
+    EXIF orientation is applied; see :func:`to_rgb` for mode handling. A name
+    of the built-in catalogue (``starry-night``; ``nst styles``) that is not a
+    file on disk opens that painting (:mod:`nst.catalogue`).
 
     Raises:
         NSTError: missing file, a directory, empty file, not an image,
             truncated data, or over Pillow's decompression-bomb limit.
     """
-    p = Path(path)
+    p = Path(resolve_style(path))
     if not p.exists():
-        raise NSTError(f"{p}: no such file")
+        hint = ""
+        if is_style_name(path):
+            hint = (" (presets are styles of nst fast's network, not images)" if str(path).startswith("preset-")
+                    else " (nor a built-in style: see nst styles)")
+        raise NSTError(f"{p}: no such file{hint}")
     if p.is_dir():
         raise NSTError(f"{p}: is a directory, expected an image file")
     if p.stat().st_size == 0:
@@ -106,14 +125,28 @@ def resize(img: Image.Image, size: tuple[int, int]) -> Image.Image:
     return img.resize(tuple(size), Image.Resampling.LANCZOS)
 
 
+def pil_to_array(img: Image.Image) -> np.ndarray:
+    """RGB PIL image -> numpy ``(1, 3, H, W)`` float32 in [0, 1] (the layout of tensors, without torch)."""
+    a = np.asarray(to_rgb(img), dtype=np.float32) / 255.0
+    return np.ascontiguousarray(a.transpose(2, 0, 1)[None])
+
+
+def array_to_pil(a: np.ndarray) -> Image.Image:
+    """Numpy ``(1, 3, H, W)`` float in [0, 1] -> 8-bit RGB PIL image (clipped, rounded)."""
+    return as_pil(a[0].transpose(1, 2, 0))
+
+
 def pil_to_tensor(img: Image.Image) -> torch.Tensor:
     """RGB PIL image -> ``(1, 3, H, W)`` float32 in [0, 1]."""
-    a = np.asarray(to_rgb(img), dtype=np.float32) / 255.0
-    return torch.from_numpy(a.copy()).permute(2, 0, 1).unsqueeze(0).contiguous()
+    import torch
+
+    return torch.from_numpy(pil_to_array(img))
 
 
 def tensor_to_pil(x: torch.Tensor) -> Image.Image:
     """``(1, 3, H, W)`` or ``(3, H, W)`` float in [0, 1] -> 8-bit RGB PIL image (clamped, rounded)."""
+    import torch
+
     if x.ndim == 4:
         if x.shape[0] != 1:
             raise ValueError(f"expected one image, got batch of {x.shape[0]}")
@@ -148,7 +181,7 @@ def as_pil(image: ImageLike, what: str = "image") -> Image.Image:
                 raise NSTError(f"{what}: the array has NaN or infinite values")
             return Image.fromarray((np.clip(a[:, :, :3], 0, 1) * 255 + 0.5).astype(np.uint8), "RGB")
         raise NSTError(f"{what}: expected a uint8 or float array, got {a.dtype}")
-    if isinstance(image, torch.Tensor):
+    if is_tensor(image):
         if image.ndim == 3:
             image = image.unsqueeze(0)
         if image.ndim != 4 or image.shape[0] != 1 or image.shape[1] not in (1, 3):
@@ -276,7 +309,7 @@ def save_image(img: Image.Image | torch.Tensor, path: str | os.PathLike, pnginfo
         NSTError: unsupported extension.
     """
     fmt = output_format(path)
-    if isinstance(img, torch.Tensor):
+    if is_tensor(img):
         img = tensor_to_pil(img)
     kwargs = {}
     if fmt == "PNG" and pnginfo is not None:
@@ -295,23 +328,38 @@ def as_list(style: ImageLike | Sequence[ImageLike]) -> list[ImageLike]:
     return [style]
 
 
-def pad_to_multiple(x: torch.Tensor, factor: int) -> tuple[torch.Tensor, tuple[int, int]]:
+def pad_to_multiple(x: torch.Tensor | np.ndarray, factor: int) -> tuple[torch.Tensor | np.ndarray, tuple[int, int]]:
     """Pad ``(N, C, H, W)`` on the bottom and right so H and W are multiples of ``factor``.
 
     Sides are also brought to at least ``2 * factor`` so every reflection pad
     inside the network has room. Reflection padding, or replicate padding where
-    a side is too short to reflect. Returns the padded tensor and the original
-    ``(H, W)``, for :func:`crop_to`.
+    a side is too short to reflect. ``x`` is a torch tensor or a numpy array
+    (the result is of the same kind). Returns the padded array and the
+    original ``(H, W)``, for :func:`crop_to`.
     """
     h, w = x.shape[-2:]
     ph = max(-h % factor, 2 * factor - h)
     pw = max(-w % factor, 2 * factor - w)
     if ph or pw:
-        mode = "reflect" if ph < h and pw < w else "replicate"
-        x = F.pad(x, (0, pw, 0, ph), mode=mode)
+        reflect = ph < h and pw < w
+        if isinstance(x, np.ndarray):
+            x = np.pad(x, ((0, 0), (0, 0), (0, ph), (0, pw)), mode="reflect" if reflect else "edge")
+        else:
+            import torch.nn.functional as F
+
+            x = F.pad(x, (0, pw, 0, ph), mode="reflect" if reflect else "replicate")
     return x, (h, w)
 
 
-def crop_to(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Crop ``(N, C, H', W')`` to its top-left ``size`` = (H, W)."""
+def crop_to(x: torch.Tensor | np.ndarray, size: tuple[int, int]) -> torch.Tensor | np.ndarray:
+    """Crop ``(N, C, H', W')`` (tensor or array) to its top-left ``size`` = (H, W)."""
     return x[..., : size[0], : size[1]]
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -12,14 +12,11 @@ Feature maps are ``(N, C, H, W)`` float tensors; Gram matrices ``(N, C, C)``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
-
-from .errors import OptionError
 
 
 class _Gram(torch.autograd.Function):
@@ -288,23 +285,6 @@ def blend_mean_cov(
         d = (m - mu)[:, :, None]
         cov = cov + w * (s + d @ d.transpose(1, 2))
     return mu, cov
-
-
-def normalize_blend(weights: Sequence[float] | None, n: int) -> list[float]:
-    """Style blend weights for ``n`` style images, scaled to sum to 1.
-
-    Raises:
-        OptionError: wrong count, a negative weight, or all zero.
-    """
-    if weights is None:
-        return [1.0 / n] * n
-    w = [float(x) for x in weights]
-    if len(w) != n:
-        raise OptionError("style_weights", f"got {len(w)} weights for {n} style image(s)")
-    if any(x < 0 or not math.isfinite(x) for x in w) or sum(w) <= 0:
-        raise OptionError("style_weights", "weights must be finite, >= 0 and not all zero")
-    s = sum(w)
-    return [x / s for x in w]
 
 
 @dataclass(frozen=True)

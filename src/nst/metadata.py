@@ -157,7 +157,8 @@ def describe(meta: Mapping[str, object]) -> str:
     for key in ("mode", "layer", "layers"):
         if key in meta:
             lines.append(f"{key + ':':9} {meta[key]}")
-    lines.append(f"seed:     {meta.get('seed')}")
+    if meta.get("seed") is not None:  # commands without randomness record none
+        lines.append(f"seed:     {meta.get('seed')}")
     res = _mapping(meta.get("result"))
     if res:
         lines.append("result:   " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .coarse_to_fine import INIT_CHOICES
 from .color import COLOR_MODES
-from .config import build, check_fields, option
+from .config import CONTROLS, LOSSES, NETWORK, OPT, OUTPUT, SIZE, build, check_fields, option
 from .criterion import (
     DEFAULT_CONTENT_LAYERS,
     DEFAULT_CONTENT_WEIGHT,
@@ -28,9 +28,6 @@ from .transfer import OPTIMIZERS
 from .vgg import MODELS, POOLINGS, parse_layers
 
 DEFAULT_SIZE = 512
-SIZE, OPT, LOSSES, CONTROLS, NETWORK, OUTPUT = (
-    "image size", "optimization (coarse-to-fine: from --min-size up to --size)", "losses",
-    "controls (Gatys et al. 2017)", "network", "output and pictures of the process")
 
 
 @dataclass

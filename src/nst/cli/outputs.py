@@ -8,13 +8,16 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import NSTError
+from ..extras import require
 from ..images import ImageLike, check_output_path, save_image
 from ..metadata import build_metadata, png_info
-from ..options import TransferOptions
-from ..transfer import TransferResult
-from ..visualize import contact_sheet, loss_plot
+
+if TYPE_CHECKING:
+    from ..options import TransferOptions
+    from ..transfer import TransferResult
 
 # Picture options and the file name endings they accept.
 PICTURES = {"--gif": (".gif",), "--plot": (".png",), "--sheet": (".png", ".jpg", ".jpeg")}
@@ -62,6 +65,8 @@ def check_outputs(args: argparse.Namespace, inputs: Sequence[str | os.PathLike],
     """
     targets = {"-o": args.output}
     check_output_path(args.output, inputs)
+    if getattr(args, "plot", None):
+        require("matplotlib", "plots", "--plot")
     for option, exts in PICTURES.items():
         path = opts.gif if option == "--gif" and opts is not None else getattr(args, option.lstrip("-"), None)
         if path:
@@ -96,7 +101,11 @@ def write_outputs(
          "interrupted": result.interrupted},
         level=level, **extra,
     )
-    status = write_result(result, args.output, args.quiet, metadata=meta)
+    from ..device import device_summary
+    from ..visualize import contact_sheet, loss_plot
+
+    status = write_result(result, args.output, args.quiet, metadata=meta, device=device_summary(opts.device))
+
     if args.plot:
         save_image(loss_plot(result.history, title=f"nst {args.command}: {Path(args.output).name}"), args.plot)
     if args.sheet:
@@ -114,12 +123,17 @@ def save_with_metadata(image: ImageLike, output: str | os.PathLike, metadata: di
         save_image(image, output, pnginfo=png_info(metadata), comment=json.dumps(metadata, ensure_ascii=False))
 
 
-def write_result(result: TransferResult, output: str, quiet: bool, metadata: dict | None = None) -> int:
-    """Save the result atomically with its ``metadata``; report an interrupted run. Returns the exit status."""
+def write_result(result: TransferResult, output: str, quiet: bool, metadata: dict | None = None,
+                 device: str | None = None) -> int:
+    """Save the result atomically with its ``metadata``; report an interrupted run. Returns the exit status.
+
+    The summary line names the ``device`` and precision the run used, when given.
+    """
     save_with_metadata(result.image, output, metadata)
     if result.interrupted:
         note(f"interrupted after {result.iterations} iterations; wrote the best image so far to {output}")
         return 130
     if not quiet:
-        note(f"wrote {output} ({result.iterations} iterations, loss {result.best_loss:.4g})")
+        on = f"; {device}" if device else ""
+        note(f"wrote {output} ({result.iterations} iterations, loss {result.best_loss:.4g}{on})")
     return 0

@@ -10,17 +10,20 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .. import reconstruct as R
 from ..images import load_image
-from ..options import TransferOptions
 from .options import OUTPUT_IMAGE, add_command, arg, option_values
 from .outputs import check_outputs, write_outputs
 
+SUMMARY = "rebuild an image from noise: one layer's content, or a texture from the style"
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    from .. import reconstruct as R
+    from ..options import TransferOptions
+
     p = sub.add_parser(
         "reconstruct",
-        help="rebuild an image from noise: one layer's content, or a texture from the style",
+        help=SUMMARY,
         description="Start from noise and optimize one loss only: 'content' inverts one layer's features "
                     "(Mahendran and Vedaldi 2015), 'style' synthesizes a texture (Gatys et al. 2015).",
     )
@@ -43,6 +46,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .. import reconstruct as R
+    from ..options import TransferOptions
+
     # Validate every option (layers, sizes) and output path before decoding or optimizing.
     if args.mode == "content":
         spec, kw = option_values(args, [R.ContentReconstruction, TransferOptions])

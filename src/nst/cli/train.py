@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from tqdm.auto import tqdm
-
-from ..feedforward.network import NetConfig
-from ..feedforward.train import Progress, TrainOptions, checkpoint_path, train
 from .options import add_command, arg, options_from_args
 from .outputs import note
 
@@ -27,11 +23,19 @@ ARGS = [
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    from ..feedforward.network import NetConfig
+    from ..feedforward.train import TrainOptions
+
     add_command(sub, "train", run, SUMMARY, DESCRIPTION, ARGS, options=[TrainOptions, NetConfig],
                 quiet="no progress bar", config=True)
 
 
 def run(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from ..feedforward.network import NetConfig
+    from ..feedforward.train import Progress, TrainOptions, checkpoint_path, train
+
     opts, config = options_from_args(args, [TrainOptions, NetConfig])
     bars: dict[str, tqdm] = {}
 
@@ -42,7 +46,11 @@ def run(args: argparse.Namespace) -> int:
                   f"training on {readable}")
 
     def callback(p: Progress) -> None:
-        if "train" not in bars:
+        if "train" not in bars:  # every check has passed: say once where the training runs
+            if not args.quiet:
+                from ..device import device_summary
+
+                note(f"training on {device_summary(opts.device)}")
             bars["train"] = tqdm(total=p.steps, initial=p.step - 1, desc="training", unit="step",
                                  disable=args.quiet, dynamic_ncols=True)
         bar = bars["train"]

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..coarse_to_fine import INIT_CHOICES, run_coarse_to_fine
 from ..errors import NSTError
 from ..images import load_image
 from ..metadata import read_metadata
-from ..options import TransferOptions
 from .options import OPTIONAL_OUTPUT, add_command, arg, options_from_args, rebase, recorded_options
 from .outputs import check_outputs, derived_output, write_outputs
+
+if TYPE_CHECKING:
+    from ..options import TransferOptions
 
 SUMMARY = "stylize a content image with one or more style images"
 DESCRIPTION = (
@@ -29,6 +31,8 @@ ARGS = [
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    from ..options import TransferOptions
+
     add_command(sub, "transfer", run, SUMMARY, DESCRIPTION, ARGS, options=[TransferOptions],
                 pictures=True, rerun=True)
 
@@ -39,6 +43,8 @@ def inputs_and_options(args: argparse.Namespace) -> tuple[str, list[str], Transf
     Raises:
         NSTError: no CONTENT/STYLE and no ``--from`` record to take them from.
     """
+    from ..options import TransferOptions
+
     content, styles, recorded = args.content, list(args.styles), None
     if args.rerun:
         meta = read_metadata(args.rerun)
@@ -57,6 +63,8 @@ def inputs_and_options(args: argparse.Namespace) -> tuple[str, list[str], Transf
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..coarse_to_fine import INIT_CHOICES, run_coarse_to_fine
+
     content_path, style_paths, opts = inputs_and_options(args)
     derived_output(args, content_path, style_paths)
     extra = [*(opts.masks or []), *([opts.style_fine] if opts.style_fine else [])]

@@ -21,7 +21,7 @@ from PIL import Image
 from ..config import check_fields, option
 from ..errors import NSTError
 from ..images import crop_to, fit_long_side, pad_to_multiple, pil_to_tensor, resize, tensor_to_pil
-from ..runtime import cpu_session
+from ..runtime import onnx_session
 
 Stylizer = Callable[[torch.Tensor], torch.Tensor]
 # File types of outputs written into a folder (``format``).
@@ -107,7 +107,7 @@ class OnnxStylizer:
         p = Path(path)
         if not p.is_file():
             raise NSTError(f"{p}: no such file" if not p.exists() else f"{p}: is not a file")
-        self.session = cpu_session(p, threads)
+        self.session = onnx_session(p, threads)
         ins, outs = self.session.get_inputs(), self.session.get_outputs()
         def image(v) -> bool:  # a float (N, 3, H, W) tensor
             return v.type == "tensor(float)" and len(v.shape) == 4 and v.shape[1] == 3

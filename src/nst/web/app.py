@@ -41,7 +41,7 @@ from .options import WebOptions  # noqa: E402
 TRANSFER_HIDDEN = ("style_weights", "init", "weights", "device", "max_memory", "save_every", "save_dir",
                    "save_pattern", "gif", "masks", "style_fine")
 TRANSFER_COMMON = ("size", "style_weight", "style_scale", "iterations", "preserve_color", "style_loss")
-FAST_HIDDEN = ("style_weights", "model")
+FAST_HIDDEN = ("style_weights", "model", "device")
 APPLY_SHOWN = ("size",)
 # The page's default size for Optimize (the CLI's 512 px takes minutes on a CPU).
 WEB_TRANSFER_SIZE = 256
@@ -128,6 +128,14 @@ def api_parameters(fn: Callable, names: list[str], request: bool = False) -> Cal
     return fn
 
 
+def style_choices(presets: bool) -> list[tuple[str, str]]:
+    """``(label, name)`` of the built-in styles: the catalogue's paintings, then (``presets``) nst fast's presets."""
+    from ..catalogue import paintings, preset_names
+
+    choices = [(f"{name}: {p.label()}", name) for name, p in paintings().items()]
+    return choices + ([(name, name) for name in preset_names()] if presets else [])
+
+
 def result_outputs(prefix: str) -> tuple:
     """The result image, its download, the status line and the command line of a tab."""
     with gr.Row():
@@ -161,6 +169,10 @@ def build_app(web: WebOptions, workspace: jobs.Workspace | None = None) -> gr.Bl
                         with gr.Row():
                             f_content = image_upload(label="content image", elem_id="fast-content")
                             f_style = image_upload(label="style image", elem_id="fast-style")
+                        f_style_name = gr.Dropdown(
+                            choices=[("", "")] + style_choices(presets=True), value="", label="or a built-in style",
+                            info="a painting of the catalogue, or a preset of the multi-style network (nst styles); "
+                                 "used when no style image is uploaded", elem_id="fast-style-name")
                         f_names = [f.name for f in option_fields(FastOptions) if f.name not in FAST_HIDDEN]
                         f_controls = make_controls(FastOptions, f_names, {"strength": {"step": 0.05}})
                         f_run = gr.Button("Stylize", variant="primary", elem_id="fast-run")
@@ -175,6 +187,10 @@ def build_app(web: WebOptions, workspace: jobs.Workspace | None = None) -> gr.Bl
                         with gr.Row():
                             t_content = image_upload(label="content image", elem_id="transfer-content")
                             t_style = image_upload(label="style image", elem_id="transfer-style")
+                        t_style_name = gr.Dropdown(
+                            choices=[("", "")] + style_choices(presets=False), value="", label="or a built-in style",
+                            info="a painting of the catalogue (nst styles); used when no style image is uploaded",
+                            elem_id="transfer-style-name")
                         common, expert = common_and_expert(TransferOptions, TRANSFER_HIDDEN)
                         rest = [n for n in common if n not in TRANSFER_COMMON] + expert
                         overrides = {"size": {"value": WEB_TRANSFER_SIZE}}
@@ -206,21 +222,23 @@ def build_app(web: WebOptions, workspace: jobs.Workspace | None = None) -> gr.Bl
                     with gr.Column():
                         a_out = result_outputs("apply")
 
-        def fast(content: str | None, style: str | None, *values: Any) -> tuple:
+        def fast(content: str | None, style: str | None, style_name: str | None, *values: Any) -> tuple:
             try:
                 opts = build_options(FastOptions, f_names, values)
-                r = jobs.run_fast(content, style, opts, web, workspace)
+                r = jobs.run_fast(content, style, opts, web, workspace, style_name=style_name)
             except Exception as e:
                 raise page_error(e) from None
             return str(r.path), str(r.path), r.status, r.command
 
-        def transfer(request: gr.Request, content: str | None, style: str | None, *values: Any) -> Iterator[tuple]:
+        def transfer(request: gr.Request, content: str | None, style: str | None, style_name: str | None,
+                     *values: Any) -> Iterator[tuple]:
             session = request.session_hash or ""
             flag = stops.start(session)
             try:
                 opts = build_options(TransferOptions, list(t_controls), values)
                 yield None, None, "starting: loading the network and the images", ""
-                for item in jobs.run_transfer(content, style, opts, web, workspace, flag, list(t_controls)):
+                for item in jobs.run_transfer(content, style, opts, web, workspace, flag, list(t_controls),
+                                              style_name=style_name):
                     if isinstance(item, jobs.Progress):
                         yield str(item.preview), None, item.status, item.command
                     else:
@@ -246,13 +264,13 @@ def build_app(web: WebOptions, workspace: jobs.Workspace | None = None) -> gr.Bl
         def refresh() -> Any:
             return gr.update(choices=jobs.list_models(web.models))
 
-        api_parameters(fast, ["content", "style", *f_names])
-        api_parameters(transfer, ["content", "style", *t_controls], request=True)
+        api_parameters(fast, ["content", "style", "style_name", *f_names])
+        api_parameters(transfer, ["content", "style", "style_name", *t_controls], request=True)
         api_parameters(apply, ["model", "content", *APPLY_SHOWN])
-        f_run.click(fast, [f_content, f_style, *f_controls.values()], list(f_out), api_name="fast",
+        f_run.click(fast, [f_content, f_style, f_style_name, *f_controls.values()], list(f_out), api_name="fast",
                     concurrency_limit=web.fast_concurrency, concurrency_id="one-pass")
-        t_run.click(transfer, [t_content, t_style, *t_controls.values()], list(t_out), api_name="transfer",
-                    concurrency_limit=web.optimize_concurrency, concurrency_id="optimize")
+        t_run.click(transfer, [t_content, t_style, t_style_name, *t_controls.values()], list(t_out),
+                    api_name="transfer", concurrency_limit=web.optimize_concurrency, concurrency_id="optimize")
         t_stop.click(stop, None, [t_out[2]], api_name="stop", concurrency_limit=None, show_progress="hidden")
         a_run.click(apply, [a_model, a_content, *a_controls.values()], list(a_out), api_name="apply",
                     concurrency_limit=web.fast_concurrency, concurrency_id="one-pass")

@@ -199,21 +199,55 @@ def save_result(image: Any, folder: Path, name: str, meta: dict, workspace: Work
     return path
 
 
-def run_fast(content_path: str, style_path: str, opts: Any, limits: WebOptions, workspace: Workspace) -> Result:
-    """``nst fast`` on two uploads; ``opts`` is a :class:`~nst.arbitrary.FastOptions`.
+def builtin_style(name: str, presets: bool) -> tuple[Any, str]:
+    """A built-in style by name: ``(style for the stylizer, name)``; a painting of the catalogue is decoded,
+    a preset (``preset-7``, only where ``presets``) is passed on by name.
 
     Raises:
-        NSTError: bad uploads, missing extra ``nst[fast]``; OptionError: bad options.
+        NSTError: a name that is none of them.
     """
-    from ..arbitrary import fast_stylize, load_network
+    from ..arbitrary.stylize import is_preset
+    from ..catalogue import paintings
+
+    if presets and is_preset(name):
+        return name, name
+    painting = paintings().get(name)
+    if painting is None:
+        raise NSTError(f"{name!r} is not a built-in style (see nst styles)")
+    return load_image(painting.path), name
+
+
+def style_input(style_path: str | None, style_name: str | None, limits: WebOptions, presets: bool) -> tuple[Any, str]:
+    """The style of a run: the uploaded image when there is one, else the built-in style chosen by name.
+
+    Returns ``(style, name for the command line and the metadata)``.
+
+    Raises:
+        NSTError: neither given, a bad upload, an unknown name.
+    """
+    if style_path:
+        return check_upload(style_path, "style image", limits), Path(style_path).name
+    if style_name:
+        return builtin_style(style_name, presets)
+    raise NSTError("upload a style image or choose a built-in style")
+
+
+def run_fast(content_path: str, style_path: str | None, opts: Any, limits: WebOptions, workspace: Workspace,
+             style_name: str | None = None) -> Result:
+    """``nst fast`` on an uploaded content image and an uploaded style image (or a built-in style or preset
+    named ``style_name``); ``opts`` is a :class:`~nst.arbitrary.FastOptions`.
+
+    Raises:
+        NSTError: bad uploads, an unknown style name, missing extra ``nst[fast]``; OptionError: bad options.
+    """
+    from ..arbitrary import FastStylizer
 
     content = check_upload(content_path, "content image", limits)
-    style = check_upload(style_path, "style image", limits)
-    net = NETWORKS.get(("fast", opts.model), lambda: load_network(opts.model))
+    style, style_label = style_input(style_path, style_name, limits, presets=True)
     t0 = time.perf_counter()
-    image = fast_stylize(content, style, **{**asdict(opts), "model": net})
+    image = FastStylizer(style, opts)(content)  # the networks are loaded once per process (load_network)
     seconds = time.perf_counter() - t0
-    names = [Path(content_path).name, Path(style_path).name]
+    names = [Path(content_path).name, style_label]
     name = result_name(*names)
     argv = command_line("fast", names, [opts], [f.name for f in fields(opts)]) + ["-o", name]
     meta = build_metadata("fast", argv, {"content": names[0], "styles": [names[1]]}, asdict(opts),
@@ -255,9 +289,11 @@ class Progress:
     command: str
 
 
-def run_transfer(content_path: str, style_path: str, opts: Any, limits: WebOptions, workspace: Workspace,
-                 stop: threading.Event, shown: Sequence[str]) -> Iterator[Progress | Result]:
-    """``nst transfer`` on two uploads, yielding :class:`Progress` every ``limits.preview_every`` iterations,
+def run_transfer(content_path: str, style_path: str | None, opts: Any, limits: WebOptions, workspace: Workspace,
+                 stop: threading.Event, shown: Sequence[str], style_name: str | None = None,
+                 ) -> Iterator[Progress | Result]:
+    """``nst transfer`` on an uploaded content image and an uploaded style image (or a painting of the
+    catalogue named ``style_name``), yielding :class:`Progress` every ``limits.preview_every`` iterations,
     then the :class:`Result`.
 
     The optimization runs in a thread of its own; setting ``stop`` ends it at the next iteration (the
@@ -271,11 +307,11 @@ def run_transfer(content_path: str, style_path: str, opts: Any, limits: WebOptio
     from ..images import save_image
 
     content = check_upload(content_path, "content image", limits)
-    style = check_upload(style_path, "style image", limits)
+    style, style_label = style_input(style_path, style_name, limits, presets=False)
     if opts.size > limits.max_transfer_size:
         raise NSTError(f"size {opts.size} px: this server makes images up to {limits.max_transfer_size} px")
     folder = workspace.new_folder()
-    names = [Path(content_path).name, Path(style_path).name]
+    names = [Path(content_path).name, style_label]
     name = result_name(*names)
     argv = command_line("transfer", names, [opts], shown) + ["-o", name]
     events: queue.Queue = queue.Queue()
