@@ -149,3 +149,14 @@ def test_the_web_command_does_not_import_gradio():
             "print(sorted(m for m in ('torch', 'gradio', 'numpy', 'PIL') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "gradio" not in out, out  # Gradio is imported by nst web's run() only
+
+
+@pytest.mark.slow  # importing Gradio takes seconds
+def test_the_page_sends_no_analytics_and_names_its_endpoints(tmp_path):
+    pytest.importorskip("gradio", reason="needs the extra nst[web] (gradio)")
+    from nst.web.app import build_app
+
+    demo = build_app(WebOptions(), jobs.Workspace(tmp_path))
+    assert demo.analytics_enabled is False and os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
+    names = {fn.api_name for fn in demo.fns.values()}
+    assert {"fast", "transfer", "apply", "stop"} <= names
