@@ -23,6 +23,7 @@ from .reconstruct import reconstruct_content, synthesize_texture
 from .transfer import StyleTransfer, TransferResult
 from .version import __version__
 from .vgg import VGG, layer_names
+from .video import stylize_video
 from .weights import load_vgg
 
 __all__ = [
@@ -41,5 +42,6 @@ __all__ = [
     "read_metadata",
     "reconstruct_content",
     "stylize",
+    "stylize_video",
     "synthesize_texture",
 ]

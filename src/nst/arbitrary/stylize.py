@@ -86,6 +86,54 @@ class FastOptions:
         check_model_spec(self.model)
 
 
+class FastStylizer:
+    """Reusable arbitrary-style stylizer: the style vector is computed once, then applied to any content.
+
+    ``FastStylizer(styles, opts)(content) -> PIL.Image``; :func:`fast_stylize`
+    is one call of it. For many images or the frames of a video
+    (:mod:`nst.video`) the style images are read and predicted once.
+
+    Args:
+        style: one style image or a list (paths, PIL images, tensors or arrays; :func:`nst.images.as_pil`).
+        options: :class:`FastOptions` (strength, blend weights, colours, sizes, model; default: its defaults).
+        net: a loaded :class:`~nst.arbitrary.ArbitraryStylizer` (default: ``load_network(opts.model)``).
+
+    Raises:
+        NSTError: bad images, ``nst[fast]`` extra missing; OptionError: no style image, bad weights.
+    """
+
+    def __init__(self, style: ImageLike | Sequence[ImageLike], options: FastOptions | None = None,
+                 net: ArbitraryStylizer | None = None) -> None:
+        self.options = opts = options or FastOptions()
+        styles = as_list(style)
+        if not styles:
+            raise OptionError("styles", "at least one style image is needed")
+        weights = normalize_blend(opts.style_weights, len(styles))
+        style_imgs = [as_pil(s, f"style image {i + 1}") for i, s in enumerate(styles)]
+        self.net = load_network(opts.model) if net is None else net
+        self.vector = blend_vectors([self.style_vector(s) for s, w in zip(style_imgs, weights) if w > 0],
+                                    [w for w in weights if w > 0])
+
+    def style_vector(self, img: Image.Image) -> torch.Tensor:
+        """Style vector ``(1, D)`` of an RGB image (pre-shrunk to the network's style side)."""
+        return self.net.style_vector(pil_to_tensor(shrink_short_side(img, self.net.style_side)))
+
+    def __call__(self, content: ImageLike) -> Image.Image:
+        """Stylize one content image; returns 8-bit RGB of the output size (``opts.size``, else the content's)."""
+        opts = self.options
+        content_img = as_pil(content, "content image")
+        out_size = content_img.size if opts.size is None else fit_long_side(content_img.size, opts.size)
+        content_img = resize(content_img, out_size)
+        vector = self.vector
+        if opts.strength < 1.0:
+            vector = interpolate(vector, self.style_vector(content_img), opts.strength)
+        work = pil_to_tensor(resize(content_img, working_size(out_size, opts.work_size)))
+        stylized = resize(tensor_to_pil(self.net.stylize(work, vector)), out_size)
+        if opts.preserve_color:
+            stylized = tensor_to_pil(keep_colors(pil_to_tensor(stylized), pil_to_tensor(content_img)))
+        return stylized
+
+
 def fast_stylize(
     content: ImageLike,
     style: ImageLike | Sequence[ImageLike],
@@ -120,28 +168,7 @@ def fast_stylize(
     Raises:
         NSTError: bad images, ``nst[fast]`` extra missing; OptionError: bad options, unknown model.
     """
-    FastOptions(strength, style_weights, preserve_color, size, work_size,
-                model if isinstance(model, str) else "magenta")  # checks every value
-    styles = as_list(style)
-    if not styles:
-        raise OptionError("styles", "at least one style image is needed")
-    weights = normalize_blend(style_weights, len(styles))
-    content_img = as_pil(content, "content image")
-    style_imgs = [as_pil(s, f"style image {i + 1}") for i, s in enumerate(styles)]
-    net = load_network(model) if isinstance(model, str) else model
-
-    out_size = content_img.size if size is None else fit_long_side(content_img.size, size)
-    content_img = resize(content_img, out_size)
-
-    def style_vector(img: Image.Image) -> torch.Tensor:
-        return net.style_vector(pil_to_tensor(shrink_short_side(img, net.style_side)))
-
-    vector = blend_vectors([style_vector(s) for s, w in zip(style_imgs, weights) if w > 0],
-                           [w for w in weights if w > 0])
-    if strength < 1.0:
-        vector = interpolate(vector, style_vector(content_img), strength)
-    work = pil_to_tensor(resize(content_img, working_size(out_size, work_size)))
-    stylized = resize(tensor_to_pil(net.stylize(work, vector)), out_size)
-    if preserve_color:
-        stylized = tensor_to_pil(keep_colors(pil_to_tensor(stylized), pil_to_tensor(content_img)))
-    return stylized
+    opts = FastOptions(strength, None if style_weights is None else list(style_weights), preserve_color, size,
+                       work_size, model if isinstance(model, str) else "magenta")  # checks every value
+    net = None if isinstance(model, str) else model
+    return FastStylizer(as_list(style), opts, net)(content)

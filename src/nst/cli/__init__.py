@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from ..errors import NSTError, OptionError
 from ..images import os_error_reason
 from ..version import __version__
-from . import apply, demo, export, fast, info, recipes, reconstruct, train, transfer
+from . import apply, demo, export, fast, info, recipes, reconstruct, train, transfer, video
 from .options import flag_of
 from .outputs import note
 
-COMMANDS = [transfer, demo, reconstruct, fast, train, apply, export, info, recipes]
+COMMANDS = [transfer, demo, reconstruct, fast, train, apply, export, info, recipes, video]
 
 
 class Parser(argparse.ArgumentParser):
