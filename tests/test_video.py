@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, bundled, run_main
+from conftest import ROOT, bundled, interrupt_nst, run_main
 from PIL import Image
 
 av = pytest.importorskip("av", reason="needs the extra nst[video] (PyAV)")
@@ -276,3 +277,20 @@ def test_fast_stylizer_is_fast_stylize(style):
     a, b = np.asarray(stylizer(content)), np.asarray(nst.fast_stylize(content, style, size=48))
     assert a.shape == (48, 48, 3)
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_and_sigterm_leave_a_playable_video(tmp_path, carphone, style, sig, status):
+    out = tmp_path / "part.mp4"
+    err = tmp_path / "stderr.txt"
+
+    def ready() -> bool:  # the progress bar has counted a few frames
+        text = err.read_text() if err.exists() else ""
+        return any(f" {n}/120 " in text for n in range(4, 100))
+
+    code, text = interrupt_nst(["video", carphone, style, "-o", out], ready, err, sig=sig)
+    assert code == status, text
+    assert "nst video: interrupted: wrote" in text
+    assert 4 <= probe(out)["frames"] < 120
+    assert leftovers(tmp_path) == []

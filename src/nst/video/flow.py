@@ -23,17 +23,26 @@ RAFT (torchvision) would be more accurate, but its weights are a download
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from ..extras import require
-
-DEFAULT_FLOW_SIZE = 480  # long side at which the flow is computed
+from .options import DEFAULT_FLOW_SIZE
 
 
 def grey(frame: np.ndarray) -> np.ndarray:
     """``(H, W, 3)`` uint8 RGB -> ``(H, W)`` uint8 luma."""
     cv2 = require("cv2", "video", "optical flow")
     return cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY)
+
+
+@lru_cache(maxsize=4)
+def pixel_grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(xs, ys)``: float32 ``(H, W)`` pixel coordinates (cached per size; read-only)."""
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    xs.flags.writeable = ys.flags.writeable = False
+    return xs, ys
 
 
 def warp(image: np.ndarray, flow: np.ndarray, cubic: bool = False) -> np.ndarray:
@@ -43,10 +52,9 @@ def warp(image: np.ndarray, flow: np.ndarray, cubic: bool = False) -> np.ndarray
     bilinear (less blur when a frame is warped again and again).
     """
     cv2 = require("cv2", "video", "optical flow")
-    h, w = flow.shape[:2]
-    grid = np.mgrid[0:h, 0:w].astype(np.float32)
-    map_x = grid[1] + flow[..., 0]
-    map_y = grid[0] + flow[..., 1]
+    xs, ys = pixel_grid(*flow.shape[:2])
+    map_x = xs + flow[..., 0]
+    map_y = ys + flow[..., 1]
     interpolation = cv2.INTER_CUBIC if cubic else cv2.INTER_LINEAR
     return cv2.remap(image, map_x, map_y, interpolation=interpolation, borderMode=cv2.BORDER_REPLICATE)
 
@@ -64,7 +72,7 @@ def consistency_mask(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
     inconsistent = (total ** 2).sum(-1) > 0.01 * ((forward ** 2).sum(-1) + (back ** 2).sum(-1)) + 0.5
     gy, gx = np.gradient(back, axis=(0, 1))
     boundary = (gx ** 2 + gy ** 2).sum(-1) > 0.01 * (back ** 2).sum(-1) + 0.002
-    ys, xs = np.mgrid[0:h, 0:w]
+    xs, ys = pixel_grid(h, w)
     tx, ty = xs + forward[..., 0], ys + forward[..., 1]
     outside = (tx < 0) | (tx > w - 1) | (ty < 0) | (ty > h - 1)
     return (~(inconsistent | boundary | outside)).astype(np.float32)

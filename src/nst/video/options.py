@@ -18,7 +18,7 @@ METHODS = ("fast", "model", "optimize")
 # chosen with benchmarks/video_flicker.py (docs/video.md).
 DEFAULT_TEMPORAL_WEIGHT = 0.7
 DEFAULT_CRF = 18
-DEFAULT_FLOW_SIZE = 480
+DEFAULT_FLOW_SIZE = 320  # long side at which the optical flow is computed
 MAX_CRF = 51
 
 
