@@ -294,3 +294,15 @@ def test_ctrl_c_and_sigterm_leave_a_playable_video(tmp_path, carphone, style, si
     assert "nst video: interrupted: wrote" in text
     assert 4 <= probe(out)["frames"] < 120
     assert leftovers(tmp_path) == []
+
+
+def test_output_name_derived_when_left_out_and_never_replaced(tmp_path, clip, style, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    args = ["video", clip, style, "--frames", "2", "--size", "32", "-q"]
+    assert run_main(args, capsys)[0] == 0
+    out = tmp_path / f"pan_{Path(style).stem}.mp4"
+    assert probe(out)["frames"] == 2
+    status, _, err = run_main(args, capsys)
+    assert status == 2 and "exists" in err and "--overwrite" in err
+    assert run_main([*args, "--overwrite", "--frames", "3"], capsys)[0] == 0
+    assert probe(out)["frames"] == 3
