@@ -306,3 +306,28 @@ def test_output_name_derived_when_left_out_and_never_replaced(tmp_path, clip, st
     assert status == 2 and "exists" in err and "--overwrite" in err
     assert run_main([*args, "--overwrite", "--frames", "3"], capsys)[0] == 0
     assert probe(out)["frames"] == 3
+
+
+def test_audio_mp4_cannot_hold_is_left_out_with_a_warning_and_kept_in_mkv(tmp_path, style, capsys):
+    src = tmp_path / "pcm.mkv"
+    c = av.open(str(src), "w")
+    v = c.add_stream("libx264", rate=FPS)
+    v.width, v.height, v.pix_fmt = 32, 32, "yuv420p"
+    a = c.add_stream("pcm_s16le", rate=22050)
+    for i in range(3):
+        f = av.VideoFrame.from_ndarray(np.full((32, 32, 3), 60 * i, np.uint8), format="rgb24")
+        f.pts = i
+        c.mux(v.encode(f))
+    c.mux(v.encode(None))
+    af = av.AudioFrame.from_ndarray(np.zeros((1, 6615), np.int16), format="s16", layout="mono")
+    af.sample_rate, af.pts = 22050, 0
+    c.mux(a.encode(af))
+    c.mux(a.encode(None))
+    c.close()
+    status, _, err = run_main(["video", src, style, "-o", tmp_path / "o.mp4", "-q"], capsys)
+    assert status == 0 and "pcm_s16le audio cannot go into .mp4: left out" in err
+    assert probe(tmp_path / "o.mp4")["audio"] is None
+    assert run_main(["video", src, style, "-o", tmp_path / "o.mkv", "-q"], capsys)[0] == 0
+    got = probe(tmp_path / "o.mkv")
+    assert (got["frames"], got["audio"]) == (3, "pcm_s16le")
+    assert leftovers(tmp_path) == []

@@ -68,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
     result = stylize_video(args.input, args.styles, output, fast=fast, apply=apply, transfer=transfer,
                            progress=not args.quiet, overwrite=args.overwrite,
                            **{k: getattr(video, k) for k in video.__dataclass_fields__})
+    if result.audio_dropped:
+        note(f"nst video: warning: the input's {result.audio_dropped} audio cannot go into "
+             f"{Path(output).suffix}: left out (use -o OUT.mkv to keep it)")
     if result.interrupted:
         note(f"nst video: interrupted: {'wrote ' + output if result.output else 'nothing written'} "
              f"({result.frames} frame(s))")

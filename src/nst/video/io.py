@@ -39,6 +39,8 @@ from ..images import OUTPUT_FORMATS, load_image, os_error_reason
 VIDEO_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
 GIF = ".gif"
 IMAGE_EXTENSIONS = tuple(OUTPUT_FORMATS)  # frames in a folder
+# Audio codecs FFmpeg's MP4 muxer takes (others, e.g. PCM, fail only when the file is finished).
+MP4_AUDIO = frozenset({"aac", "mp3", "mp2", "ac3", "eac3", "opus", "flac", "alac"})
 DEFAULT_FPS = Fraction(25)  # of a folder of frames, unless given
 DEFAULT_CRF = 18  # x264: visually lossless
 FRAME_NAME = "frame_{:06d}.png"  # frames written into a folder
@@ -263,6 +265,7 @@ class VideoWriter:
         self.kind = output_kind(p)
         self.size, self.fps, self.count = size, Fraction(fps), 0
         self.audio_out = None
+        self.audio_dropped: str | None = None  # the codec of an input audio track the output cannot hold
         self._gif_frames: list[Image.Image] = []
         parent = p.parent if str(p.parent) else Path(".")
         try:
@@ -276,21 +279,35 @@ class VideoWriter:
             raise NSTError(f"{p}: could not write the output ({os_error_reason(e)})") from None
         if self.kind == "video":
             av = require("av", "video", "nst video")
+            if (audio_stream is not None and VIDEO_FORMATS[p.suffix.lower()] == "mp4"
+                    and audio_stream.codec_context.name not in MP4_AUDIO):
+                self.audio_dropped, audio_stream = audio_stream.codec_context.name, None
             try:
-                self._out = av.open(str(self.tmp), "w", format=VIDEO_FORMATS[p.suffix.lower()])
-                s = self._out.add_stream("libx264", rate=self.fps)
-                s.width, s.height = size
-                s.pix_fmt = "yuv420p"
-                s.options = {"crf": str(crf), "preset": "fast"}
-                self._stream = s
-                if audio_stream is not None:
-                    try:
-                        self.audio_out = self._out.add_stream_from_template(audio_stream)
-                    except (av.error.FFmpegError, ValueError):
-                        self.audio_out = None  # a codec the container cannot hold: no audio
-            except av.error.FFmpegError as e:
+                try:
+                    self._open(crf, audio_stream)
+                except (av.error.FFmpegError, ValueError):
+                    if audio_stream is None:
+                        raise
+                    self._out.close()
+                    self.audio_dropped = audio_stream.codec_context.name
+                    self._open(crf, None)  # an audio codec the container cannot hold: no audio
+            except (av.error.FFmpegError, ValueError) as e:
                 self.abort()
                 raise NSTError(f"{p}: could not start the video ({getattr(e, 'strerror', None) or e})") from None
+
+    def _open(self, crf: int, audio_stream) -> None:
+        """Create the container, its H.264 stream and the copied audio stream, and write the header."""
+        av = require("av", "video", "nst video")
+        self.audio_out = None
+        self._out = av.open(str(self.tmp), "w", format=VIDEO_FORMATS[self.path.suffix.lower()])
+        s = self._out.add_stream("libx264", rate=self.fps)
+        s.width, s.height = self.size
+        s.pix_fmt = "yuv420p"
+        s.options = {"crf": str(crf), "preset": "fast"}
+        self._stream = s
+        if audio_stream is not None:
+            self.audio_out = self._out.add_stream_from_template(audio_stream)
+        self._out.start_encoding()  # the header: fails here, not at the end, on a stream it cannot hold
 
     def write(self, frame: np.ndarray) -> None:
         """Append one ``(H, W, 3)`` uint8 RGB frame of the writer's size."""
@@ -318,10 +335,13 @@ class VideoWriter:
             self._mux([packet])
 
     def _mux(self, packets) -> None:
+        av = require("av", "video", "nst video")
         try:
             self._out.mux(packets)
         except OSError as e:
             raise NSTError(f"{self.path}: could not write the video ({os_error_reason(e)})") from None
+        except av.error.FFmpegError as e:
+            raise NSTError(f"{self.path}: could not write the video ({getattr(e, 'strerror', None) or e})") from None
 
     def close(self) -> bool:
         """Finish the output and rename it into place; returns False (nothing written) when it has no frame.
@@ -347,9 +367,13 @@ class VideoWriter:
             os.umask(umask)
             os.chmod(self.tmp, (0o777 if self.kind == "folder" else 0o666) & ~umask)
             os.replace(self.tmp, self.path)
-        except OSError as e:
+        except (OSError, NSTError) as e:
             self.abort()
-            raise NSTError(f"{self.path}: could not write the output ({os_error_reason(e)})") from None
+            reason = os_error_reason(e) if isinstance(e, OSError) else str(e)
+            raise NSTError(f"{self.path}: could not write the output ({reason})") from None
+        except Exception as e:  # noqa: BLE001 -- FFmpeg's errors on finishing the file: one line, no temp left
+            self.abort()
+            raise NSTError(f"{self.path}: could not finish the video ({e})") from None
         return True
 
     def abort(self) -> None:

@@ -102,7 +102,7 @@ def stylized_frames(reader: FrameReader, stylize: FrameFn, opts: VideoOptions, s
 class VideoResult:
     """What :func:`nst.stylize_video` wrote: ``output`` (None: nothing, interrupted before the first frame),
     ``frames`` written, ``fps``, ``size`` ``(width, height)``, ``seconds`` of wall time, ``interrupted``, ``audio``
-    (whether the audio track was copied)."""
+    (whether the audio track was copied), ``audio_dropped`` (the codec of an audio track the output cannot hold)."""
 
     output: str | None
     frames: int
@@ -111,6 +111,7 @@ class VideoResult:
     seconds: float
     interrupted: bool = False
     audio: bool = False
+    audio_dropped: str | None = None
 
 
 def total_frames(reader: FrameReader, opts: VideoOptions) -> int | None:
@@ -158,7 +159,7 @@ def write_video(source, style, output, opts: VideoOptions, fast=None, apply=None
             bar.close()
         written = writer.close()
     return VideoResult(str(output) if written else None, writer.count, float(reader.info.fps), size,
-                       time.perf_counter() - t0, interrupted, writer.audio_out is not None)
+                       time.perf_counter() - t0, interrupted, writer.audio_out is not None, writer.audio_dropped)
 
 
 def iterate_video(source, style, opts: VideoOptions, fast=None, apply=None, transfer=None) -> Iterator[Image.Image]:
