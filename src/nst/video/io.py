@@ -264,7 +264,7 @@ class VideoWriter:
         self.path = p = Path(path)
         self.kind = output_kind(p)
         self.size, self.fps, self.count = size, Fraction(fps), 0
-        self.audio_out = None
+        self.audio_out = self._out = None
         self.audio_dropped: str | None = None  # the codec of an input audio track the output cannot hold
         self._gif_frames: list[Image.Image] = []
         parent = p.parent if str(p.parent) else Path(".")
@@ -288,7 +288,7 @@ class VideoWriter:
                 except (av.error.FFmpegError, ValueError):
                     if audio_stream is None:
                         raise
-                    self._out.close()
+                    self._close_quietly()
                     self.audio_dropped = audio_stream.codec_context.name
                     self._open(crf, None)  # an audio codec the container cannot hold: no audio
             except (av.error.FFmpegError, ValueError) as e:
@@ -316,7 +316,11 @@ class VideoWriter:
             vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
             vf.pts = self.count
             vf.time_base = 1 / self.fps
-            self._mux(self._stream.encode(vf))
+            try:
+                packets = self._stream.encode(vf)
+            except av.error.FFmpegError as e:
+                raise NSTError(f"{self.path}: the encoder failed ({getattr(e, 'strerror', None) or e})") from None
+            self._mux(packets)
         elif self.kind == "gif":
             self._gif_frames.append(Image.fromarray(frame))
         else:
@@ -376,14 +380,17 @@ class VideoWriter:
             raise NSTError(f"{self.path}: could not finish the video ({e})") from None
         return True
 
-    def abort(self) -> None:
-        """Remove the temporary output; nothing is written."""
-        if self.kind == "video" and getattr(self, "_out", None) is not None:
+    def _close_quietly(self) -> None:
+        if self._out is not None:
             try:
                 self._out.close()
-            except Exception:  # noqa: BLE001 -- the file is deleted anyway
+            except Exception:  # noqa: BLE001 -- the file is deleted or rewritten anyway
                 pass
             self._out = None
+
+    def abort(self) -> None:
+        """Remove the temporary output; nothing is written."""
+        self._close_quietly()
         if self.tmp.is_dir():
             shutil.rmtree(self.tmp, ignore_errors=True)
         elif self.tmp.exists():
