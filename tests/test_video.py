@@ -331,3 +331,10 @@ def test_audio_mp4_cannot_hold_is_left_out_with_a_warning_and_kept_in_mkv(tmp_pa
     got = probe(tmp_path / "o.mkv")
     assert (got["frames"], got["audio"]) == (3, "pcm_s16le")
     assert leftovers(tmp_path) == []
+
+
+def test_frame_generator_checks_its_input_when_called(tmp_path, style):
+    bad = tmp_path / "bad.mp4"
+    bad.write_text("no video")
+    with pytest.raises(NSTError, match="not a readable video file"):
+        nst.stylize_video(bad, style)  # no frame asked for yet

@@ -48,8 +48,9 @@ class TemporalStyleTransfer(StyleTransfer):
         self.mask = None if mask is None else mask.to(self.device)
         self.temporal_weight = weight
 
-    def loss_terms(self, image, content_weight=1.0, style_weight=10.0, tv_weight=1.0):  # noqa: D102
-        terms = super().loss_terms(image, content_weight, style_weight, tv_weight)
+    def loss_terms(self, image: torch.Tensor, *weights: float, **kw: float) -> dict[str, torch.Tensor]:
+        """:meth:`StyleTransfer.loss_terms` plus ``"temporal"`` (added to ``"total"``) once a previous frame is set."""
+        terms = super().loss_terms(image, *weights, **kw)
         if self.warped is not None and self.temporal_weight > 0:
             t = self.temporal_weight * (self.mask * (image - self.warped) ** 2).mean()
             terms["temporal"] = t

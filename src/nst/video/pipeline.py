@@ -163,11 +163,23 @@ def write_video(source, style, output, opts: VideoOptions, fast=None, apply=None
 
 
 def iterate_video(source, style, opts: VideoOptions, fast=None, apply=None, transfer=None) -> Iterator[Image.Image]:
-    """Yield the stylized frames of ``source`` as RGB PIL images (see :func:`nst.stylize_video`)."""
-    with FrameReader(source, opts.fps, audio=False) as reader:
+    """The stylized frames of ``source`` as RGB PIL images (see :func:`nst.stylize_video`).
+
+    The input, the styles and the method are checked here, before the first frame is asked for.
+    """
+    reader = FrameReader(source, opts.fps, audio=False)
+    try:
         styles = load_styles(style)
         flow = FlowEstimator(opts.flow_size) if opts.temporal_weight > 0 else None
         stylize = make_stylizer(styles, opts, fast, apply, transfer, flow)
-        size = output_size(reader.info.size, opts, even=False)
-        for frame in stylized_frames(reader, stylize, opts, size, flow):
-            yield Image.fromarray(frame)
+    except BaseException:
+        reader.close()
+        raise
+    size = output_size(reader.info.size, opts, even=False)
+
+    def frames() -> Iterator[Image.Image]:
+        with reader:
+            for frame in stylized_frames(reader, stylize, opts, size, flow):
+                yield Image.fromarray(frame)
+
+    return frames()
