@@ -35,6 +35,7 @@ _LAZY = {
     "VGG": "vgg",
     "layer_names": "vgg",
     "load_vgg": "weights",
+    "stylize_video": "video",
 }
 
 
@@ -67,5 +68,6 @@ __all__ = [
     "read_metadata",
     "reconstruct_content",
     "stylize",
+    "stylize_video",
     "synthesize_texture",
 ]

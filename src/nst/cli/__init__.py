@@ -21,11 +21,11 @@ from collections.abc import Sequence
 from ..errors import NSTError, OptionError
 from ..images import os_error_reason
 from ..version import __version__
-from . import apply, demo, export, fast, info, recipes, reconstruct, styles, train, transfer, web
+from . import apply, demo, export, fast, info, recipes, reconstruct, styles, train, transfer, video, web
 from .options import flag_of
 from .outputs import note
 
-COMMANDS = [transfer, fast, styles, demo, reconstruct, train, apply, export, info, recipes, web]
+COMMANDS = [transfer, fast, styles, video, demo, reconstruct, train, apply, export, info, recipes, web]
 
 
 class Parser(argparse.ArgumentParser):
