@@ -7,7 +7,6 @@ Every decoding problem becomes an :class:`~nst.errors.NSTError` naming the file.
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import sys
 import tempfile
@@ -297,6 +296,12 @@ def atomic_write(path: str | os.PathLike, write) -> None:
             os.unlink(tmp)
 
 
+# zlib level of PNG outputs. Measured on five images (256 to 1024 px, photos and stylized outputs):
+# level 4 files are within 0.5% of Pillow's default level 6 in size, and written in 35-60% of the time
+# (0.12 s instead of 0.35 s for a 1024x768 output).
+PNG_COMPRESS_LEVEL = 4
+
+
 def save_image(img: Image.Image | torch.Tensor, path: str | os.PathLike, pnginfo=None, quality: int = 95,
                comment: str | None = None) -> None:
     """Save an image atomically; format from the extension (PNG, JPEG, ...).
@@ -312,8 +317,10 @@ def save_image(img: Image.Image | torch.Tensor, path: str | os.PathLike, pnginfo
     if is_tensor(img):
         img = tensor_to_pil(img)
     kwargs = {}
-    if fmt == "PNG" and pnginfo is not None:
-        kwargs["pnginfo"] = pnginfo
+    if fmt == "PNG":
+        kwargs["compress_level"] = PNG_COMPRESS_LEVEL
+        if pnginfo is not None:
+            kwargs["pnginfo"] = pnginfo
     if fmt in ("JPEG", "WEBP"):
         kwargs["quality"] = quality
     if fmt == "JPEG" and comment is not None:
@@ -358,6 +365,8 @@ def crop_to(x: torch.Tensor | np.ndarray, size: tuple[int, int]) -> torch.Tensor
 
 def sha256_file(path: Path) -> str:
     """Hex SHA-256 of a file's bytes."""
+    import hashlib
+
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

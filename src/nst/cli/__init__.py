@@ -17,15 +17,23 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from importlib import import_module
+from types import ModuleType
 
 from ..errors import NSTError, OptionError
 from ..images import os_error_reason
 from ..version import __version__
-from . import apply, demo, export, fast, info, recipes, reconstruct, styles, train, transfer, video, web
 from .options import flag_of
 from .outputs import note
 
-COMMANDS = [transfer, fast, styles, video, demo, reconstruct, train, apply, export, info, recipes, web]
+# The commands, in the order of ``nst --help``; each is the module nst.cli.NAME, imported when needed.
+COMMANDS = ["transfer", "fast", "styles", "video", "demo", "reconstruct", "train", "apply", "export", "info",
+            "recipes", "web"]
+
+
+def command_module(name: str) -> ModuleType:
+    """The module that implements command ``name`` (``fast`` -> :mod:`nst.cli.fast`)."""
+    return import_module(f".{name}", __name__)
 
 
 class Parser(argparse.ArgumentParser):
@@ -43,11 +51,6 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def command_name(module) -> str:
-    """The command a module implements: its own name (``nst.cli.fast`` -> ``fast``)."""
-    return module.__name__.rsplit(".", 1)[1]
-
-
 def requested_command(argv: Sequence[str]) -> str | None:
     """The command named in ``argv`` (its first word that is not an option), or None."""
     return next((a for a in argv if not a.startswith("-")), None)
@@ -57,21 +60,24 @@ def build_parser(only: str | None = None, all_commands: bool = True) -> argparse
     """The ``nst`` parser.
 
     Args:
-        only: build the full parser (options, help) of this command alone; the
-            others are listed with their summary (what ``nst --help`` shows).
-        all_commands: with ``only=None``, build every command's full parser
-            (tests, documentation); False lists them all by summary only.
+        only: a command: build its full parser (options, help) alone, importing no
+            other command's module (what running that command needs).
+        all_commands: with ``only`` None or not a command, build every command's
+            full parser (tests, documentation); False lists them all by summary
+            only (what ``nst --help`` shows).
     """
     parser = Parser(prog="nst", description="Neural style transfer: repaint a photo in the look of a painting.")
     parser.add_argument("--version", action="version", version=f"nst {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
-    for module in COMMANDS:
-        name = command_name(module)
-        if name == only or (only is None and all_commands):
-            module.add_parser(sub)
+    if only in COMMANDS:  # only the command being run is imported (start-up time)
+        command_module(only).add_parser(sub)
+        return parser
+    for name in COMMANDS:
+        if only is None and all_commands:
+            command_module(name).add_parser(sub)
         else:
-            sub.add_parser(name, help=module.SUMMARY)
+            sub.add_parser(name, help=command_module(name).SUMMARY)
     return parser
 
 
