@@ -15,6 +15,7 @@ and :func:`nst.load_vgg` (loss network with field layer names).
 
 from .api import stylize
 from .arbitrary import FastOptions, fast_stylize
+from .batching import batch
 from .criterion import Criterion
 from .errors import NSTError, OptionError
 from .metadata import read_metadata
@@ -35,6 +36,7 @@ __all__ = [
     "TransferResult",
     "VGG",
     "__version__",
+    "batch",
     "fast_stylize",
     "layer_names",
     "load_vgg",

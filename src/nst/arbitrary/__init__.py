@@ -7,6 +7,6 @@ The per-style networks that nst trains itself are :mod:`nst.feedforward`.
 """
 
 from .network import ArbitraryStylizer, MagentaStylizer, load_network
-from .stylize import FastOptions, fast_stylize
+from .stylize import FastOptions, FastStylizer, fast_stylize
 
-__all__ = ["ArbitraryStylizer", "FastOptions", "MagentaStylizer", "fast_stylize", "load_network"]
+__all__ = ["ArbitraryStylizer", "FastOptions", "FastStylizer", "MagentaStylizer", "fast_stylize", "load_network"]

@@ -120,28 +120,59 @@ def fast_stylize(
     Raises:
         NSTError: bad images, ``nst[fast]`` extra missing; OptionError: bad options, unknown model.
     """
-    FastOptions(strength, style_weights, preserve_color, size, work_size,
-                model if isinstance(model, str) else "magenta")  # checks every value
+    opts = FastOptions(strength, list(style_weights) if style_weights is not None else None, preserve_color, size,
+                       work_size, model if isinstance(model, str) else "magenta")  # checks every value
     styles = as_list(style)
     if not styles:
         raise OptionError("styles", "at least one style image is needed")
-    weights = normalize_blend(style_weights, len(styles))
+    normalize_blend(style_weights, len(styles))
     content_img = as_pil(content, "content image")
-    style_imgs = [as_pil(s, f"style image {i + 1}") for i, s in enumerate(styles)]
-    net = load_network(model) if isinstance(model, str) else model
+    return FastStylizer(styles, opts, net=None if isinstance(model, str) else model)(content_img)
 
-    out_size = content_img.size if size is None else fit_long_side(content_img.size, size)
-    content_img = resize(content_img, out_size)
 
-    def style_vector(img: Image.Image) -> torch.Tensor:
-        return net.style_vector(pil_to_tensor(shrink_short_side(img, net.style_side)))
+class FastStylizer:
+    """One style (or blend of styles) ready to repaint many content images: ``stylizer(content) -> PIL.Image``.
 
-    vector = blend_vectors([style_vector(s) for s, w in zip(style_imgs, weights) if w > 0],
-                           [w for w in weights if w > 0])
-    if strength < 1.0:
-        vector = interpolate(vector, style_vector(content_img), strength)
-    work = pil_to_tensor(resize(content_img, working_size(out_size, work_size)))
-    stylized = resize(tensor_to_pil(net.stylize(work, vector)), out_size)
-    if preserve_color:
-        stylized = tensor_to_pil(keep_colors(pil_to_tensor(stylized), pil_to_tensor(content_img)))
-    return stylized
+    The style vector is computed once here (Ghiasi et al. 2017: blended by
+    ``opts.style_weights``); each call does what :func:`fast_stylize` does for
+    one content image, with the same result pixel for pixel.
+
+    Args:
+        styles: one style image or a list of them (anything :func:`nst.images.as_pil` takes).
+        opts: :class:`FastOptions` (default: the defaults).
+        net: a loaded :class:`~nst.arbitrary.ArbitraryStylizer` (default: ``load_network(opts.model)``).
+
+    Raises:
+        NSTError: bad style images, ``nst[fast]`` extra missing; OptionError: no style, bad weights.
+    """
+
+    def __init__(self, styles: ImageLike | Sequence[ImageLike], opts: FastOptions | None = None,
+                 net: ArbitraryStylizer | None = None) -> None:
+        self.opts = opts or FastOptions()
+        styles = as_list(styles)
+        if not styles:
+            raise OptionError("styles", "at least one style image is needed")
+        weights = normalize_blend(self.opts.style_weights, len(styles))
+        style_imgs = [as_pil(s, f"style image {i + 1}") for i, s in enumerate(styles)]
+        self.net = load_network(self.opts.model) if net is None else net
+        self.vector = blend_vectors([self.style_vector(s) for s, w in zip(style_imgs, weights) if w > 0],
+                                    [w for w in weights if w > 0])
+
+    def style_vector(self, img: Image.Image) -> torch.Tensor:
+        """The ``(1, D)`` style vector of an RGB image (short side scaled down to the network's style side)."""
+        return self.net.style_vector(pil_to_tensor(shrink_short_side(img, self.net.style_side)))
+
+    def __call__(self, content: ImageLike) -> Image.Image:
+        """Repaint ``content``; returns an 8-bit RGB image of the output size (``opts.size`` or the content's)."""
+        opts = self.opts
+        content_img = as_pil(content, "content image")
+        out_size = content_img.size if opts.size is None else fit_long_side(content_img.size, opts.size)
+        content_img = resize(content_img, out_size)
+        vector = self.vector
+        if opts.strength < 1.0:
+            vector = interpolate(vector, self.style_vector(content_img), opts.strength)
+        work = pil_to_tensor(resize(content_img, working_size(out_size, opts.work_size)))
+        stylized = resize(tensor_to_pil(self.net.stylize(work, vector)), out_size)
+        if opts.preserve_color:
+            stylized = tensor_to_pil(keep_colors(pil_to_tensor(stylized), pil_to_tensor(content_img)))
+        return stylized
