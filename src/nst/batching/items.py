@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import NSTError
@@ -27,7 +27,7 @@ EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     """One unit of work: ``input`` (content image path) in ``styles`` (paths, or the model) -> ``output`` path.
 
@@ -37,7 +37,6 @@ class Item:
     input: str
     styles: tuple[str, ...]
     output: str
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
 
 
 def is_batch_input(spec: str | os.PathLike) -> bool:
