@@ -65,9 +65,14 @@ def run_in_process(job: Job, items: Sequence[Item], emit: Emit) -> None:
 _PROCESSOR: Processor | None = None
 
 
+def _exit_on_term(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds: an output being written leaves no temporary file
+
+
 def _init_worker(job: Job) -> None:
     global _PROCESSOR
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver stops the workers; Ctrl-C reaches the whole group
+    signal.signal(signal.SIGTERM, _exit_on_term)
     _PROCESSOR = Processor(job)
 
 
@@ -116,10 +121,12 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     """Stop the pool's processes now (Ctrl-C): queued items are dropped, running ones end without a record."""
     processes = list(getattr(pool, "_processes", {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
-    for p in processes:
-        p.terminate()
-    for p in processes:
-        p.join(timeout=10)
+    for attempt in range(3):  # SIGTERM (the worker unwinds), again if it was busy, then SIGKILL
+        for p in processes:
+            if p.is_alive():
+                p.kill() if attempt == 2 else p.terminate()
+        for p in processes:
+            p.join(timeout=5)
 
 
 def run_batch(

@@ -173,7 +173,8 @@ class Processor:
         if result.interrupted:  # Ctrl-C inside the optimization: the item is not done
             raise KeyboardInterrupt
         h, w = result.image.shape[-2:]
-        return result.image, {"iterations": result.iterations, "loss": result.best_loss, "width": w, "height": h}
+        return result.image, {"iterations": result.iterations, "loss": result.best_loss, "width": w, "height": h,
+                              "interrupted": False}
 
     def _save(self, item: Item, image, result: dict) -> None:
         from dataclasses import asdict

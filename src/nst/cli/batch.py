@@ -12,11 +12,12 @@ import os
 from collections.abc import Callable, Sequence
 
 from ..batching.options import BATCH, BatchOptions
-from .options import arg
 
-RAY_ARG = arg("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
-              help="run the batch on Ray (pip install 'nst[ray]'): alone, an embedded local Ray (or the cluster "
-                   "at RAY_ADDRESS); with ADDRESS, that cluster. Inputs and -o must be on storage every node sees")
+# ``--ray [ADDRESS]`` as argparse arguments (a flag of the command line only: "local" when given alone).
+RAY_ARG = (("--ray",), dict(
+    nargs="?", const="local", default=None, metavar="ADDRESS",
+    help="run the batch on Ray (pip install 'nst[ray]'): alone, an embedded local Ray (or the cluster "
+         "at RAY_ADDRESS); with ADDRESS, that cluster. Inputs and -o must be on storage every node sees"))
 # Failed items named one by one on stderr before the summary; the rest are in the manifest.
 SHOWN_FAILURES = 10
 
