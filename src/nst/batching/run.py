@@ -63,9 +63,12 @@ def run_in_process(job: Job, items: Sequence[Item], emit: Emit) -> None:
 
 
 _PROCESSOR: Processor | None = None
+_STOPPING = False
 
 
 def _exit_on_term(signum: int, frame: object) -> None:
+    global _STOPPING
+    _STOPPING = True  # items already queued to this process must not start
     raise SystemExit(128 + signum)  # unwinds: an output being written leaves no temporary file
 
 
@@ -77,6 +80,8 @@ def _init_worker(job: Job) -> None:
 
 
 def _process(item: Item) -> dict:
+    if _STOPPING:
+        os._exit(143)  # between items: nothing to clean up
     return _PROCESSOR(item)
 
 
