@@ -5,6 +5,7 @@ Library entry points::
     import nst
     img = nst.stylize("photo.jpg", "painting.jpg", size=512)   # PIL.Image
     img = nst.fast_stylize("photo.jpg", "painting.jpg")        # one pass, needs nst[fast]
+    records = nst.batch("photos/", "painting.jpg", "out/")     # a folder, resumable (docs/batch.md)
 
 Building blocks: :class:`nst.StyleTransfer` (the optimization),
 :class:`nst.Criterion` (content + style + TV losses against targets, shared with
