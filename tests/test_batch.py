@@ -420,3 +420,11 @@ def test_ray_missing_is_one_line_naming_the_extra(tmp_path, photos, style, capsy
                                                       "pip install 'nst[ray]'"], err
     assert not (tmp_path / "o").exists()  # checked before any work
 
+
+
+def test_ray_address_nobody_answers_is_one_line_before_any_work(tmp_path, photos, style, capsys):
+    pytest.importorskip("ray", reason="needs the optional extra nst[ray]")
+    code, _, err = run_main(["fast", photos, style, "-o", tmp_path / "o", "--ray", f"127.0.0.1:{free_port()}"],
+                            capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "no Ray cluster answers there" in err, err
+    assert not (tmp_path / "o").exists()

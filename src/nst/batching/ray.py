@@ -83,6 +83,27 @@ def run_on_ray(job: Job, items: Sequence[Item], emit: Callable[[dict], None], ad
             ray.shutdown()
 
 
+def check_reachable(address: str | None, timeout: float = 10.0) -> None:
+    """Fail in ``timeout`` seconds, not Ray's minutes of retries, when a ``HOST:PORT`` cluster address does not answer.
+
+    ``ray://``, ``auto``, ``local`` and no address are left to Ray.
+
+    Raises:
+        NSTError: nothing listens at ``HOST:PORT``.
+    """
+    import socket
+
+    if not address or "://" in address or ":" not in address:
+        return
+    host, _, port = address.rpartition(":")
+    if not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as e:
+        raise NSTError(f"--ray {address}: no Ray cluster answers there ({e.strerror or e})") from None
+
+
 def _run(ray, job: Job, items: Sequence[Item], emit: Callable[[dict], None]) -> None:
     gpu = job.uses_cuda()
     resources = ray.cluster_resources()

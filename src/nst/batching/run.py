@@ -171,8 +171,10 @@ def run_batch(
         raise OptionError("workers", "must be >= 1")
     if ray is not None:
         from ..extras import require
+        from .ray import check_reachable
 
         require("ray", "ray", "--ray")  # before the manifest is written
+        check_reachable(os.environ.get("RAY_ADDRESS") if ray == "local" else ray)
     m = Manifest(manifest)
     todo, skipped = m.resume(items, overwrite)
     order = {item.output: i for i, item in enumerate(items)}
