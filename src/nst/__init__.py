@@ -5,6 +5,7 @@ Library entry points::
     import nst
     img = nst.stylize("photo.jpg", "painting.jpg", size=512)   # PIL.Image
     img = nst.fast_stylize("photo.jpg", "painting.jpg")        # one pass, needs nst[fast]
+    records = nst.batch("photos/", "painting.jpg", "out/")     # a folder, resumable (docs/batch.md)
 
 Building blocks: :class:`nst.StyleTransfer` (the optimization),
 :class:`nst.Criterion` (content + style + TV losses against targets, shared with
@@ -36,6 +37,7 @@ _LAZY = {
     "layer_names": "vgg",
     "load_vgg": "weights",
     "stylize_video": "video",
+    "batch": "batching",
 }
 
 
@@ -62,6 +64,7 @@ __all__ = [
     "TransferResult",
     "VGG",
     "__version__",
+    "batch",
     "fast_stylize",
     "layer_names",
     "load_vgg",

@@ -8,10 +8,12 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..arbitrary.stylize import FastOptions, FastStylizer, is_preset
+from ..batching.options import BatchOptions
 from ..config import normalize_blend
-from ..errors import NSTError
+from ..errors import NSTError, OptionError
 from ..images import check_output_path, load_image
 from ..metadata import build_metadata
+from .batch import add_ray_flag, run_cli_batch, wants_batch
 from .options import OPTIONAL_OUTPUT, add_command, arg, options_from_args
 from .outputs import derived_output, note, save_with_metadata
 
@@ -21,12 +23,14 @@ DESCRIPTION = (
     "(Ghiasi et al. 2017; needs the extra: pip install 'nst[fast]'). STYLE is an image file, a built-in "
     "painting (starry-night) or a preset of the multi-style network (preset-0 .. preset-25; nst styles "
     "lists them all). Several styles are blended (--style-weights). The flags of the Fast_Style_Transfer.py "
-    "script work too: --ci CONTENT --si STYLE --o DIR writes DIR/generated_img.jpg."
+    "script work too: --ci CONTENT --si STYLE --o DIR writes DIR/generated_img.jpg. "
+    "CONTENT may be a folder (searched recursively) or @list.txt: a batch into the folder -o OUT "
+    "(OUT/sub/photo.png, a manifest to resume; see docs/batch.md)."
 )
 # The Fast_Style_Transfer.py script's output file name inside its --o folder.
 SCRIPT_OUTPUT = "generated_img.jpg"
 ARGS = [
-    arg("content", metavar="CONTENT", nargs="?", help="content image file"),
+    arg("content", metavar="CONTENT", nargs="?", help="content image file, folder or @list.txt"),
     arg("styles", metavar="STYLE", nargs="*", help="style image file(s), built-in style name(s) or preset-N"),
     *OPTIONAL_OUTPUT,
     arg("--ci", dest="content_alias", metavar="CONTENT", help="content image file (instead of CONTENT)"),
@@ -57,14 +61,38 @@ def paths(args: argparse.Namespace) -> tuple[str, list[str], Path]:
     return content, styles, folder / SCRIPT_OUTPUT
 
 
+def run_batch(args: argparse.Namespace, opts: FastOptions, bopts: BatchOptions) -> int:
+    """``nst fast DIR|@list STYLE... -o OUT``: every content image through one loaded network (:mod:`nst.batching`)."""
+    from ..batching.worker import Job
+
+    if (args.content is None) == (args.content_alias is None):
+        raise NSTError("give the content once: CONTENT or --ci CONTENT")
+    styles = list(args.styles) + list(args.styles_alias or [])
+    if not styles or (args.styles and args.styles_alias):
+        raise NSTError("give the style image(s) once: STYLE ... or --si STYLE ...")
+    if args.output is not None and args.output_dir is not None:
+        raise NSTError("give the output folder once: -o DIR or --o DIR")
+    if bopts.each_style and opts.style_weights is not None:
+        raise OptionError("style_weights", "blends several styles; with --each-style each style is made on its own")
+    if not bopts.each_style:
+        normalize_blend(opts.style_weights, len(styles))
+    job = Job("fast", opts, argv=args.argv)
+    return run_cli_batch(args, job, [args.content or args.content_alias], styles, args.output or args.output_dir,
+                         bopts)
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    add_command(sub, "fast", run, SUMMARY, DESCRIPTION, ARGS, options=[FastOptions],
-                quiet="no summary line", config=True)
+    p = add_command(sub, "fast", run, SUMMARY, DESCRIPTION, ARGS, options=[FastOptions, BatchOptions],
+                    quiet="no summary line", config=True)
+    add_ray_flag(p)
 
 
 def run(args: argparse.Namespace) -> int:
     # Validate every option and input before any work is done.
-    opts = options_from_args(args, FastOptions)
+    opts, bopts = options_from_args(args, [FastOptions, BatchOptions])
+    content = args.content or args.content_alias
+    if content is not None and wants_batch([content], bopts, args):
+        return run_batch(args, opts, bopts)
     content_path, style_paths, output = paths(args)
     normalize_blend(opts.style_weights, len(style_paths))
     if output.parent.is_dir() or args.output_dir is None:

@@ -17,10 +17,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..batching.items import EXTENSIONS, image_files
 from ..errors import NSTError
 from ..images import fit_short_side, load_image, resize
-
-EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif")
 
 
 def find_images(folder: str | os.PathLike) -> list[Path]:
@@ -32,11 +31,7 @@ def find_images(folder: str | os.PathLike) -> list[Path]:
     root = Path(folder)
     if not root.is_dir():
         raise NSTError(f"{root}: not a folder" if root.exists() else f"{root}: no such folder")
-    files = sorted(
-        p for p in root.rglob("*")
-        if p.suffix.lower() in EXTENSIONS and p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    )
+    files = image_files(root)
     if not files:
         raise NSTError(f"{root}: no image files ({', '.join(EXTENSIONS)}) in the folder or below")
     return files
