@@ -7,11 +7,26 @@ process, worker processes), :mod:`.ray` (Ray actors), :mod:`.api`
 (:func:`nst.batch`). Nothing heavy is imported until a batch runs.
 """
 
-from .api import batch
-from .items import EXTENSIONS, Item, expand_inputs, is_batch_input, plan
-from .manifest import MANIFEST_NAME, read_manifest
-from .run import BatchResult, run_batch
-from .worker import Job
+from importlib import import_module
+
+# Public names -> their module, imported on first use: the commands import .options (the
+# flags) on every start, and that must not load the batch machinery.
+_LAZY = {
+    "batch": "api",
+    "EXTENSIONS": "items", "Item": "items", "expand_inputs": "items", "is_batch_input": "items", "plan": "items",
+    "MANIFEST_NAME": "manifest", "read_manifest": "manifest",
+    "BatchResult": "run", "run_batch": "run",
+    "Job": "worker",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'nst.batching' has no attribute {name!r}")
+
 
 __all__ = ["EXTENSIONS", "MANIFEST_NAME", "BatchResult", "Item", "Job", "batch", "expand_inputs",
            "is_batch_input", "plan", "read_manifest", "run_batch"]
