@@ -14,9 +14,8 @@ statistics), :class:`nst.VGG`
 and :func:`nst.load_vgg` (loss network with field layer names).
 """
 
-from importlib import import_module
-
 from .errors import NSTError, OptionError
+from .lazy import lazy_getattr
 from .version import __version__
 
 # Public names -> the module that defines them. Imported on first use (PEP 562), so
@@ -41,12 +40,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'nst' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 def __dir__() -> list[str]:

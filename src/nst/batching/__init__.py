@@ -7,7 +7,7 @@ process, worker processes), :mod:`.ray` (Ray actors), :mod:`.api`
 (:func:`nst.batch`). Nothing heavy is imported until a batch runs.
 """
 
-from importlib import import_module
+from ..lazy import lazy_getattr
 
 # Public names -> their module, imported on first use: the commands import .options (the
 # flags) on every start, and that must not load the batch machinery.
@@ -20,13 +20,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'nst.batching' has no attribute {name!r}")
-
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 __all__ = ["EXTENSIONS", "MANIFEST_NAME", "BatchResult", "Item", "Job", "batch", "expand_inputs",
            "is_batch_input", "plan", "read_manifest", "run_batch"]
