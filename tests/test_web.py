@@ -379,3 +379,21 @@ def test_optimize_streams_progress_and_stop_returns_an_image(server, browser, im
         browser.set_window_size(1280, 1500)
         browser.execute_script("window.scrollTo(0, 0)")
         browser.save_screenshot(os.environ["NST_WEB_SCREENSHOT"])
+
+
+def test_built_in_style_thumbnails_and_sample_photos_in_chromium(server, browser, images):
+    url = server[0]
+    browser.get(url)
+    wait(lambda: css(browser, "#fast-style-gallery img"), 60, "the style thumbnails")
+    thumbs = css(browser, "#fast-style-gallery button img, #fast-style-gallery img")
+    assert len(thumbs) >= 7
+    thumbs[1].click()  # the second painting of the catalogue
+    wait(lambda: "great-wave" in (css(browser, "#fast-style-name input")[0].get_attribute("value") or ""),
+         30, "the dropdown to show the picked painting")
+    try:
+        import skimage  # noqa: F401 - the sample photos come with the demo extra
+    except ImportError:
+        return
+    samples = [e for e in css(browser, ".gallery-item, button.gallery-item, [data-testid=examples] button")
+               if e.is_displayed()]
+    assert samples, "no sample photos on the page"

@@ -136,6 +136,31 @@ def style_choices(presets: bool) -> list[tuple[str, str]]:
     return choices + ([(name, name) for name in preset_names()] if presets else [])
 
 
+def sample_photos() -> list[str]:
+    """Photos a visitor can try without uploading: scikit-image's bundled ones (the ``demo`` extra), if installed."""
+    try:
+        from ..cli.demo import bundled_image
+
+        return [str(bundled_image(name)) for name in ("astronaut.png", "coffee.png", "chelsea.png")]
+    except NSTError:
+        return []
+
+
+def style_gallery(dropdown: gr.Dropdown, elem_id: str) -> gr.Gallery:
+    """Thumbnails of the catalogue's paintings; clicking one selects it in ``dropdown``."""
+    from ..catalogue import paintings
+
+    names = list(paintings())
+    gallery = gr.Gallery(value=[(str(p.path), name) for name, p in paintings().items()], columns=7, height=130,
+                         allow_preview=False, show_label=False, elem_id=elem_id)
+
+    def pick(evt: gr.SelectData) -> Any:
+        return gr.update(value=names[evt.index])
+
+    gallery.select(pick, None, [dropdown], api_name=False, concurrency_limit=None, show_progress="hidden")
+    return gallery
+
+
 def result_outputs(prefix: str) -> tuple:
     """The result image, its download, the status line and the command line of a tab."""
     with gr.Row():
@@ -153,6 +178,7 @@ def build_app(web: WebOptions, workspace: jobs.Workspace | None = None) -> gr.Bl
     """The page: tabs Optimize (``nst transfer``), Fast (``nst fast``) and Apply a model (``nst apply``)."""
     workspace = workspace or jobs.Workspace(share_folder=web.share_folder)
     stops = Stops()
+    samples = sample_photos()
     theme = gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
     # delete_cache: Gradio's copies of uploads and results older than an hour are deleted every hour.
     with gr.Blocks(title="nst: neural style transfer", analytics_enabled=False,
@@ -173,6 +199,9 @@ def build_app(web: WebOptions, workspace: jobs.Workspace | None = None) -> gr.Bl
                             choices=[("", "")] + style_choices(presets=True), value="", label="or a built-in style",
                             info="a painting of the catalogue, or a preset of the multi-style network (nst styles); "
                                  "used when no style image is uploaded", elem_id="fast-style-name")
+                        style_gallery(f_style_name, "fast-style-gallery")
+                        if samples:
+                            gr.Examples([[p] for p in samples], [f_content], label="or a sample photo")
                         f_names = [f.name for f in option_fields(FastOptions) if f.name not in FAST_HIDDEN]
                         f_controls = make_controls(FastOptions, f_names, {"strength": {"step": 0.05}})
                         f_run = gr.Button("Stylize", variant="primary", elem_id="fast-run")
@@ -191,6 +220,9 @@ def build_app(web: WebOptions, workspace: jobs.Workspace | None = None) -> gr.Bl
                             choices=[("", "")] + style_choices(presets=False), value="", label="or a built-in style",
                             info="a painting of the catalogue (nst styles); used when no style image is uploaded",
                             elem_id="transfer-style-name")
+                        style_gallery(t_style_name, "transfer-style-gallery")
+                        if samples:
+                            gr.Examples([[p] for p in samples], [t_content], label="or a sample photo")
                         common, expert = common_and_expert(TransferOptions, TRANSFER_HIDDEN)
                         rest = [n for n in common if n not in TRANSFER_COMMON] + expert
                         overrides = {"size": {"value": WEB_TRANSFER_SIZE}}
