@@ -154,11 +154,10 @@ class Processor:
 
         opts = self._options()
         if self.job.command == "fast":
-            from ..arbitrary.stylize import FastStylizer, is_preset
+            from ..arbitrary.stylize import FastStylizer
 
-            if item.styles not in self._stylizers:
-                styles = [s if is_preset(s) else load_image(s) for s in item.styles]  # presets stay names
-                self._stylizers[item.styles] = FastStylizer(styles, opts, self._net)
+            if item.styles not in self._stylizers:  # decodes the style images; presets stay names
+                self._stylizers[item.styles] = FastStylizer(list(item.styles), opts, self._net)
             image = self._stylizers[item.styles](load_image(item.input))
             return image, {"width": image.width, "height": image.height}
         if self.job.command == "apply":

@@ -7,7 +7,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from ..arbitrary.stylize import FastOptions, FastStylizer, is_preset
+from ..arbitrary.stylize import FastOptions, FastStylizer
 from ..batching.options import BatchOptions
 from ..config import normalize_blend
 from ..errors import NSTError, OptionError
@@ -39,20 +39,30 @@ ARGS = [
 ]
 
 
+def given_once(args: argparse.Namespace, batch: bool = False) -> tuple[str, list[str]]:
+    """Content and styles from the positional or the script's ``--ci/--si`` spelling; ``-o`` or ``--o``.
+
+    Raises:
+        NSTError: an input or the output given both ways, or an input not at all.
+    """
+    if (args.content is None) == (args.content_alias is None):
+        raise NSTError(f"give the content{'' if batch else ' image'} once: CONTENT or --ci CONTENT")
+    styles = list(args.styles) + list(args.styles_alias or [])
+    if not styles or (args.styles and args.styles_alias):
+        raise NSTError("give the style image(s) once: STYLE ... or --si STYLE ...")
+    if args.output is not None and args.output_dir is not None:
+        raise NSTError("give the output folder once: -o DIR or --o DIR" if batch
+                       else "give the output once: -o FILE or --o DIR")
+    return args.content or args.content_alias, styles
+
+
 def paths(args: argparse.Namespace) -> tuple[str, list[str], Path]:
     """Content, styles and output file from the positional/``-o`` or the script's ``--ci/--si/--o`` spelling.
 
     Raises:
         NSTError: an input or output given both ways, or not at all.
     """
-    if (args.content is None) == (args.content_alias is None):
-        raise NSTError("give the content image once: CONTENT or --ci CONTENT")
-    content = args.content or args.content_alias
-    styles = list(args.styles) + list(args.styles_alias or [])
-    if not styles or (args.styles and args.styles_alias):
-        raise NSTError("give the style image(s) once: STYLE ... or --si STYLE ...")
-    if args.output is not None and args.output_dir is not None:
-        raise NSTError("give the output once: -o FILE or --o DIR")
+    content, styles = given_once(args)
     if args.output_dir is None:
         return content, styles, Path(derived_output(args, content, styles))
     folder = Path(args.output_dir)
@@ -65,20 +75,13 @@ def run_batch(args: argparse.Namespace, opts: FastOptions, bopts: BatchOptions) 
     """``nst fast DIR|@list STYLE... -o OUT``: every content image through one loaded network (:mod:`nst.batching`)."""
     from ..batching.worker import Job
 
-    if (args.content is None) == (args.content_alias is None):
-        raise NSTError("give the content once: CONTENT or --ci CONTENT")
-    styles = list(args.styles) + list(args.styles_alias or [])
-    if not styles or (args.styles and args.styles_alias):
-        raise NSTError("give the style image(s) once: STYLE ... or --si STYLE ...")
-    if args.output is not None and args.output_dir is not None:
-        raise NSTError("give the output folder once: -o DIR or --o DIR")
+    content, styles = given_once(args, batch=True)
     if bopts.each_style and opts.style_weights is not None:
         raise OptionError("style_weights", "blends several styles; with --each-style each style is made on its own")
     if not bopts.each_style:
         normalize_blend(opts.style_weights, len(styles))
     job = Job("fast", opts, argv=args.argv)
-    return run_cli_batch(args, job, [args.content or args.content_alias], styles, args.output or args.output_dir,
-                         bopts)
+    return run_cli_batch(args, job, [content], styles, args.output or args.output_dir, bopts)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -100,8 +103,7 @@ def run(args: argparse.Namespace) -> int:
     elif not output.parent.parent.is_dir():  # a new --o folder is made only inside an existing one
         raise NSTError(f"--o {output.parent}: parent folder {output.parent.parent} does not exist")
     content = load_image(content_path)
-    styles = [s if is_preset(s) else load_image(s) for s in style_paths]
-    stylizer = FastStylizer(styles, opts)
+    stylizer = FastStylizer(style_paths, opts)  # decodes the style images (presets stay names) before any work
     t0 = time.perf_counter()
     image = stylizer(content)
     seconds = time.perf_counter() - t0

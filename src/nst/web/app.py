@@ -161,6 +161,23 @@ def style_gallery(dropdown: gr.Dropdown, elem_id: str) -> gr.Gallery:
     return gallery
 
 
+def image_inputs(prefix: str, samples: list[str], presets: bool) -> tuple[gr.Image, gr.Image, gr.Dropdown]:
+    """The inputs of a tab: content and style uploads, the built-in style by name (dropdown and
+    thumbnails; with nst fast's ``presets``), and the sample photos; elements named ``PREFIX-...``."""
+    with gr.Row():
+        content = image_upload(label="content image", elem_id=f"{prefix}-content")
+        style = image_upload(label="style image", elem_id=f"{prefix}-style")
+    what = "a painting of the catalogue, or a preset of the multi-style network" if presets else \
+        "a painting of the catalogue"
+    style_name = gr.Dropdown(choices=[("", "")] + style_choices(presets), value="", label="or a built-in style",
+                             info=f"{what} (nst styles); used when no style image is uploaded",
+                             elem_id=f"{prefix}-style-name")
+    style_gallery(style_name, f"{prefix}-style-gallery")
+    if samples:
+        gr.Examples([[p] for p in samples], [content], label="or a sample photo")
+    return content, style, style_name
+
+
 def result_outputs(prefix: str) -> tuple:
     """The result image, its download, the status line and the command line of a tab."""
     with gr.Row():
@@ -192,16 +209,7 @@ def build_app(web: WebOptions, workspace: jobs.Workspace | None = None) -> gr.Bl
                             "about a second.")
                 with gr.Row():
                     with gr.Column():
-                        with gr.Row():
-                            f_content = image_upload(label="content image", elem_id="fast-content")
-                            f_style = image_upload(label="style image", elem_id="fast-style")
-                        f_style_name = gr.Dropdown(
-                            choices=[("", "")] + style_choices(presets=True), value="", label="or a built-in style",
-                            info="a painting of the catalogue, or a preset of the multi-style network (nst styles); "
-                                 "used when no style image is uploaded", elem_id="fast-style-name")
-                        style_gallery(f_style_name, "fast-style-gallery")
-                        if samples:
-                            gr.Examples([[p] for p in samples], [f_content], label="or a sample photo")
+                        f_content, f_style, f_style_name = image_inputs("fast", samples, presets=True)
                         f_names = [f.name for f in option_fields(FastOptions) if f.name not in FAST_HIDDEN]
                         f_controls = make_controls(FastOptions, f_names, {"strength": {"step": 0.05}})
                         f_run = gr.Button("Stylize", variant="primary", elem_id="fast-run")
@@ -213,16 +221,7 @@ def build_app(web: WebOptions, workspace: jobs.Workspace | None = None) -> gr.Bl
                             "The image updates as it optimizes; Stop keeps the best image so far.")
                 with gr.Row():
                     with gr.Column():
-                        with gr.Row():
-                            t_content = image_upload(label="content image", elem_id="transfer-content")
-                            t_style = image_upload(label="style image", elem_id="transfer-style")
-                        t_style_name = gr.Dropdown(
-                            choices=[("", "")] + style_choices(presets=False), value="", label="or a built-in style",
-                            info="a painting of the catalogue (nst styles); used when no style image is uploaded",
-                            elem_id="transfer-style-name")
-                        style_gallery(t_style_name, "transfer-style-gallery")
-                        if samples:
-                            gr.Examples([[p] for p in samples], [t_content], label="or a sample photo")
+                        t_content, t_style, t_style_name = image_inputs("transfer", samples, presets=False)
                         common, expert = common_and_expert(TransferOptions, TRANSFER_HIDDEN)
                         rest = [n for n in common if n not in TRANSFER_COMMON] + expert
                         overrides = {"size": {"value": WEB_TRANSFER_SIZE}}
