@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -12,12 +13,15 @@ import torch
 from conftest import interrupt_nst, nst, run_main
 from PIL import Image
 
-from nst.errors import NSTError
+import nst.feedforward.train as training
+from nst.criterion import Criterion
+from nst.errors import NSTError, OptionError
+from nst.feedforward.data import decode_photo
 from nst.feedforward.export import export_onnx
 from nst.feedforward.modelfile import ModelInfo, load_checkpoint, load_model, save_checkpoint, save_model
 from nst.feedforward.network import NetConfig, TransformerNet
 from nst.feedforward.stylize import load_runner, stylize_image, stylize_tensor
-from nst.feedforward.train import TrainOptions, checkpoint_path, train
+from nst.feedforward.train import MAX_RECOVERIES, TrainOptions, checkpoint_path, train
 from nst.metadata import read_metadata
 
 PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "photos"
@@ -188,6 +192,8 @@ def _bad_files(d: Path, trained_model: Path) -> dict[str, Path]:
     (d / "junk").mkdir()
     (d / "junk" / "a.jpg").write_text("no")
     (d / "junk" / "b.png").write_bytes(b"")
+    (d / "one").mkdir()
+    Image.new("RGB", (40, 40), (20, 90, 200)).save(d / "one" / "a.png")
     (d / "photos").mkdir()  # b.jpg's output would be b.png, another input
     for name in ("b.jpg", "b.png"):
         Image.new("RGB", (16, 16), (200, 50, 50)).save(d / "photos" / name)
@@ -229,6 +235,10 @@ BAD = {
                                     "does not exist"),
     "train bad style": (["train", "{d}/junk/a.jpg", "--data", "{photos}", "-o", "{d}/m.safetensors"],
                         "not a recognised image file"),
+    "train one photo, none to hold out": (["train", "{style}", "--data", "{d}/one", "-o", "{d}/m.safetensors"],
+                                          "--eval-photo: {d}/one has only one readable photo"),
+    "train unreadable eval photo": (["train", "{style}", "--data", "{photos}", "-o", "{d}/m.safetensors",
+                                     "--eval-photo", "{d}/junk/a.jpg"], "--eval-photo: "),
     "train zero steps": (["train", "{style}", "--data", "{photos}", "-o", "{d}/m.safetensors", "--steps", "0"],
                          "--steps: must be > 0"),
 }
@@ -243,7 +253,7 @@ def test_bad_input_one_line_exit_2_nothing_written(tmp_path, trained, photos, st
     code, _, err = run_main([a.format(**fmt) for a in argv], capsys)
     assert code == 2, (code, err)
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], err
+    assert len(lines) == 1 and message.format(**fmt) in lines[0], err
     after = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
     assert after == before  # nothing written, nothing changed
 
@@ -280,3 +290,128 @@ def test_apply_outputs_record_how_they_were_made(trained, photos, tmp_path, caps
     meta = read_metadata(out)
     assert meta["command"] == "apply" and meta["inputs"] == {"model": str(trained[0]), "input": str(photos / "p0.png")}
     assert meta["options"]["size"] == 40 and meta["result"]["width"] == 40
+
+
+def _tiny_opts(**kw) -> TrainOptions:
+    return TrainOptions(**{"size": 32, "batch_size": 1, "checkpoint_every": 0, **kw})
+
+
+def test_held_out_photo_is_scored_every_n_steps_and_never_trained_on(tmp_path, photos, style, monkeypatch, capsys):
+    batches_from = []
+    real_batch = training.random_batch
+
+    def spy(images, *args):
+        batches_from.append(list(images))
+        return real_batch(images, *args)
+
+    monkeypatch.setattr(training, "random_batch", spy)
+    lines = []
+    out = tmp_path / "m.safetensors"
+    result = train(style, photos, out, _tiny_opts(steps=3, eval_every=2), SMALL,
+                   log=lambda kind, line: lines.append((kind, line)))
+    assert result.held_out == photos / "p0.png"  # the first photo in sorted order
+    assert [e["step"] for e in result.evaluations] == [2, 3]  # every 2 steps and at the last
+    for e in result.evaluations:
+        assert all(math.isfinite(e[k]) and e[k] > 0 for k in ("style", "content", "score")), e
+        assert e["score"] == pytest.approx(1.0 * e["content"] + 10.0 * e["style"])  # the default weights
+    assert [k for k, _ in lines] == ["eval"] * 2
+    assert all("held-out p0.png: style " in line and ", content " in line for _, line in lines), lines
+    held = decode_photo(result.held_out, 32)
+    n_photos = len(list(photos.rglob("*.png")))
+    assert len(batches_from) == 3 and all(len(imgs) == n_photos - 1 for imgs in batches_from)
+    assert not any(torch.equal(img, held) for img in batches_from[0] if img.shape == held.shape)
+
+    # An explicit held-out photo under --data is left out too; the CLI prints its scores and the model's step.
+    batches_from.clear()
+    chosen = photos / "sub" / "p1.png"
+    code, _, err = run_main(["train", style, "--data", photos, "-o", tmp_path / "c.safetensors", "--size", "32",
+                             "--batch-size", "1", "--steps", "2", "--eval-every", "1", "--eval-photo", chosen,
+                             "--channels", "8", "16", "--residual-blocks", "1", "--outer-kernel", "3"], capsys)
+    assert code == 0, err
+    assert "step 1: held-out p1.png: style " in err and "step 2: held-out p1.png: style " in err, err
+    assert "c.safetensors holds step " in err and "best held-out score" in err, err
+    held = decode_photo(chosen, 32)
+    assert len(batches_from[0]) == n_photos - 1
+    assert not any(torch.equal(img, held) for img in batches_from[0] if img.shape == held.shape)
+    assert load_model(tmp_path / "c.safetensors")[1].evaluation["photo"] == str(chosen)
+
+
+def test_model_file_holds_the_best_scoring_state_and_the_checkpoint_the_latest(tmp_path, photos, style,
+                                                                               monkeypatch):
+    real_score = training.held_out_score
+    scores = [5.0, 1.0, 3.0, 2.0, 4.0]  # by call: the second evaluation (step 2) is the best, later ones worse
+    states = []
+
+    def scored(net, criterion, photo):
+        s = real_score(net, criterion, photo)
+        states.append({k: v.clone() for k, v in net.state_dict().items()})
+        return {**s, "score": scores[len(states) - 1]}
+
+    monkeypatch.setattr(training, "held_out_score", scored)
+    out = tmp_path / "m.safetensors"
+    opts = _tiny_opts(steps=4, eval_every=1, checkpoint_every=3)
+    result = train(style, photos, out, opts, SMALL)
+    assert [e["step"] for e in result.evaluations] == [1, 2, 3, 4]
+    assert result.best == result.evaluations[1] and result.best["step"] == 2
+    net, info = load_model(out)
+    assert info.steps == 2 and info.evaluation == result.evaluations[1]
+    assert info.evaluation["style"] > 0 and info.evaluation["content"] > 0
+    for k, v in net.state_dict().items():
+        assert torch.equal(v, states[1][k]), k
+    assert not all(torch.equal(v, states[3][k]) for k, v in net.state_dict().items())
+    ckpt_net, _, ckpt_info = load_checkpoint(checkpoint_path(out))
+    assert ckpt_info.steps == 4 and ckpt_info.evaluation == info.evaluation
+    for k, v in ckpt_net.state_dict().items():
+        assert torch.equal(v, states[3][k]), k  # the latest weights (scored at step 4)
+
+    # --resume continues from the latest state and keeps the recorded best (same photo, same loss options).
+    opts.steps = 5
+    resumed = train(style, photos, out, opts, resume=True)
+    assert resumed.steps == 5 and len(resumed.history) == 1 and resumed.evaluations[-1]["score"] == 4.0
+    assert load_model(out)[1].steps == 2 and load_checkpoint(checkpoint_path(out))[2].steps == 5
+
+
+def _nan_from(monkeypatch, first: int, last: float = math.inf) -> list[float]:
+    """Make training losses (Criterion.forward) NaN on calls first..last (1-based); returns every call's total."""
+    real = Criterion.forward
+    totals: list[float] = []
+
+    def forward(self, image, content=None):
+        terms = real(self, image, content)
+        totals.append(float(terms["total"].detach()))
+        if first <= len(totals) <= last:
+            terms = {k: v * float("nan") for k, v in terms.items()}
+        return terms
+
+    monkeypatch.setattr(Criterion, "forward", forward)
+    return totals
+
+
+def test_nan_loss_restores_the_last_good_state_at_half_the_learning_rate(tmp_path, photos, style, monkeypatch):
+    totals = _nan_from(monkeypatch, 3, 3)  # the loss of step 3 is NaN once
+    lines = []
+    out = tmp_path / "m.safetensors"
+    opts = _tiny_opts(steps=4, eval_every=0)
+    result = train(style, photos, out, opts, SMALL, log=lambda kind, line: lines.append((kind, line)))
+    assert result.steps == 4 and len(result.history) == 4 and len(totals) == 3 + 4
+    assert totals[3] == totals[0]  # back at step 0's weights (same batch): the first state copy
+    assert lines == [("recovery", "step 3: loss blew up (nan); restored step 0, learning rate now 0.0005")]
+    expected = [{"step": 3, "loss": "nan", "restored": 0, "lr": opts.lr / 2}]
+    assert result.recoveries == expected
+    net, info = load_model(out)
+    assert info.recoveries == expected and info.steps == 4
+    assert all(torch.isfinite(v).all() for v in net.state_dict().values())
+    _, optim_state, _ = load_checkpoint(checkpoint_path(out))
+    assert optim_state["param_groups"][0]["lr"] == opts.lr / 2
+
+
+def test_loss_that_stays_nan_gives_up_after_the_recovery_limit(tmp_path, photos, style, monkeypatch):
+    _nan_from(monkeypatch, 2)
+    lines = []
+    with pytest.raises(OptionError, match="training diverged at step 1 .* after 5 recoveries in a row") as e:
+        train(style, photos, tmp_path / "m.safetensors", _tiny_opts(steps=4, eval_every=0), SMALL,
+              log=lambda kind, line: lines.append(line))
+    assert e.value.field == "lr"
+    assert len(lines) == MAX_RECOVERIES == 5
+    assert lines[0] == "step 2: loss blew up (nan); restored step 0, learning rate now 0.0005"
+    assert lines[-1].endswith(f"restored step 0, learning rate now {1e-3 / 2 ** 5:.3g}")

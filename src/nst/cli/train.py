@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from .options import add_command, arg, options_from_args
-from .outputs import note
+from .outputs import note, printable
 
 SUMMARY = "train a feed-forward network for one style image (Johnson et al. 2016)"
 DESCRIPTION = (
     "Train a network that stylizes any photo in one pass in the style of STYLE, on the photos under "
-    "--data (searched recursively). Writes MODEL (.safetensors) and a checkpoint "
-    "MODEL-stem.ckpt.safetensors beside it every --checkpoint-every steps; Ctrl-C writes both and "
-    "exits with status 130; --resume continues."
+    "--data (searched recursively). Writes a checkpoint MODEL-stem.ckpt.safetensors (the latest weights) "
+    "every --checkpoint-every steps; Ctrl-C writes it and exits with status 130; --resume continues. "
+    "Every --eval-every steps the network is scored on a photo held out of training (style and content "
+    "loss) and MODEL (.safetensors) keeps the best-scoring weights. A loss that blows up (not finite, or far "
+    "above the recent ones) sends training back to its last good state at half the learning rate."
 )
 ARGS = [
     arg("style", metavar="STYLE", help="style image file"),
@@ -54,21 +57,33 @@ def run(args: argparse.Namespace) -> int:
             bars["train"] = tqdm(total=p.steps, initial=p.step - 1, desc="training", unit="step",
                                  disable=args.quiet, dynamic_ncols=True)
         bar = bars["train"]
-        bar.update(1)
+        bar.update(p.step - bar.n)  # after a blow-up the step count goes back
         bar.set_postfix({**{k: f"{v:.3g}" for k, v in p.losses.items()}, "img/s": f"{p.images_per_s:.1f}"},
                         refresh=False)
 
+    # Held-out scores are progress (none with -q); recoveries from a blow-up are warnings (always shown).
+    def log(kind: str, line: str) -> None:
+        if kind == "recovery" or not args.quiet:
+            tqdm.write(printable(f"nst train: warning: {line}" if kind == "recovery" else line), file=sys.stderr)
+
     try:
         result = train(args.style, args.data, args.output, opts, config, resume=args.resume, callback=callback,
-                       on_photos=on_photos)
+                       on_photos=on_photos, log=log)
     finally:
         for bar in bars.values():
             bar.close()
     ckpt = checkpoint_path(args.output)
+    loss = f", loss {result.losses['total']:.4g}" if result.losses else ""
+    if result.best:  # the model file holds the best-scoring weights, the checkpoint the latest
+        b = result.best
+        best = (f"{args.output} holds step {b['step']}, the best held-out score {b['score']:.4g} "
+                f"(style {b['style']:.4g}, content {b['content']:.4g})")
+        wrote, done = f"wrote {ckpt}; {best}", f"wrote {ckpt} ({result.steps} steps{loss}); {best}"
+    else:
+        wrote, done = f"wrote {args.output} and {ckpt}", f"wrote {args.output} ({result.steps} steps{loss}) and {ckpt}"
     if result.interrupted:
-        note(f"interrupted at step {result.steps}; wrote {args.output} and {ckpt} (continue with --resume)")
+        note(f"interrupted at step {result.steps}; {wrote} (continue with --resume)")
         return 130
     if not args.quiet:
-        loss = f", loss {result.losses['total']:.4g}" if result.losses else ""
-        note(f"wrote {args.output} ({result.steps} steps{loss}) and {ckpt}")
+        note(done)
     return 0

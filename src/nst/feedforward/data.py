@@ -37,6 +37,17 @@ def find_images(folder: str | os.PathLike) -> list[Path]:
     return files
 
 
+def decode_photo(path: str | os.PathLike, size: int) -> torch.Tensor:
+    """One image file as a uint8 ``(3, H, W)`` tensor with short side ``size`` (px).
+
+    Raises:
+        NSTError: the file cannot be read as an image (naming it).
+    """
+    img = load_image(path)
+    img = resize(img, fit_short_side(img.size, size))
+    return torch.from_numpy(np.asarray(img).copy()).permute(2, 0, 1).contiguous()
+
+
 def load_photos(
     files: list[Path], size: int, progress: Callable[[int], None] | None = None
 ) -> tuple[list[torch.Tensor], list[Path]]:
@@ -50,9 +61,7 @@ def load_photos(
     images, bad = [], []
     for f in files:
         try:
-            img = load_image(f)
-            img = resize(img, fit_short_side(img.size, size))
-            images.append(torch.from_numpy(np.asarray(img).copy()).permute(2, 0, 1).contiguous())
+            images.append(decode_photo(f, size))
         except NSTError:
             bad.append(f)
         if progress is not None:
@@ -60,6 +69,16 @@ def load_photos(
     if not images:
         raise NSTError(f"none of the {len(files)} image files could be read (first: {bad[0]})")
     return images, bad
+
+
+def center_crop(image: torch.Tensor, size: int) -> torch.Tensor:
+    """The centred ``size`` x ``size`` crop of a uint8 ``(3, H, W)`` image (``H, W >= size``).
+
+    Returns a ``(1, 3, size, size)`` float32 batch in [0, 1], as :func:`random_batch` makes them.
+    """
+    h, w = image.shape[-2:]
+    y, x = (h - size) // 2, (w - size) // 2
+    return (image[:, y:y + size, x:x + size].float() / 255.0).unsqueeze(0)
 
 
 def random_batch(images: list[torch.Tensor], batch_size: int, size: int, generator: torch.Generator) -> torch.Tensor:

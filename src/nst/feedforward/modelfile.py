@@ -6,7 +6,13 @@ header metadata has one key, ``nst``, whose value is a small JSON object::
 
     {"format": "nst-feedforward", "version": 1,
      "config": {"channels": [16, 32, 64], "residual_blocks": 5, ...},
-     "style": "vangogh_starry_night", "steps": 2000, "training": {...}}
+     "style": "vangogh_starry_night", "steps": 2000, "training": {...},
+     "evaluation": {"step": 2000, "style": 0.08, "content": 1.3, "score": 2.1, "photo": "photos/a.jpg"},
+     "recoveries": [{"step": 1207, "loss": "nan", "restored": 1200, "lr": 0.0005}]}
+
+``evaluation`` (empty when there was none) is the held-out score of the
+saved state and ``recoveries`` the loss blow-ups training recovered from
+(:func:`nst.feedforward.train.train`); files without them read as empty.
 
 A training checkpoint (for ``nst train --resume``) is a second safetensors
 file with the network under ``model.*``, the Adam state flattened into
@@ -41,7 +47,11 @@ class ModelInfo:
 
     ``config``: the architecture; ``style``: name of the style image (its file
     stem); ``steps``: optimizer steps trained; ``training``: the training
-    options (JSON-able dict); ``version``: file format version.
+    options (JSON-able dict); ``evaluation``: the held-out score of these
+    weights (``step``, unweighted ``style`` and ``content``, ``score``,
+    ``photo``; empty when not evaluated); ``recoveries``: the loss blow-ups
+    training recovered from (``step``, ``loss``, ``restored`` step, new
+    ``lr``); ``version``: file format version.
     """
 
     config: NetConfig
@@ -49,10 +59,13 @@ class ModelInfo:
     steps: int = 0
     training: dict[str, Any] = field(default_factory=dict)
     version: int = VERSION
+    evaluation: dict[str, Any] = field(default_factory=dict)
+    recoveries: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self, fmt: str = FORMAT) -> str:
         return json.dumps({"format": fmt, "version": self.version, "config": self.config.to_dict(),
-                           "style": self.style, "steps": self.steps, "training": self.training})
+                           "style": self.style, "steps": self.steps, "training": self.training,
+                           "evaluation": self.evaluation, "recoveries": self.recoveries})
 
 
 def _write(path: str | os.PathLike, tensors: dict[str, torch.Tensor], header: str) -> None:
@@ -92,13 +105,19 @@ def _info(header: dict[str, Any], path: Path | None = None) -> ModelInfo:
         NSTError: a field of the wrong type (naming the file), or a config out of bounds.
     """
     steps, training = header.get("steps", 0), header.get("training") or {}
+    evaluation, recoveries = header.get("evaluation") or {}, header.get("recoveries") or []
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0 or not isinstance(training, dict):
         raise NSTError(f"{path or 'model file'}: bad header (steps {steps!r}, training {type(training).__name__})")
+    if not isinstance(evaluation, dict) or not isinstance(recoveries, list) \
+            or not all(isinstance(r, dict) for r in recoveries):
+        raise NSTError(f"{path or 'model file'}: bad header (evaluation {type(evaluation).__name__}, "
+                       f"recoveries {type(recoveries).__name__})")
     try:
         config = NetConfig.from_dict(header.get("config"))
     except NSTError as e:
         raise NSTError(f"{path or 'model file'}: {e}") from None
-    return ModelInfo(config, str(header.get("style", "")), steps, dict(training), int(header["version"]))
+    return ModelInfo(config, str(header.get("style", "")), steps, dict(training), int(header["version"]),
+                     dict(evaluation), list(recoveries))
 
 
 def _build(state: dict[str, torch.Tensor], config: NetConfig, path: Path) -> TransformerNet:

@@ -6,15 +6,24 @@ target is its own input photo). The model file is rewritten every
 ``checkpoint_every`` steps together with a checkpoint (network + Adam state +
 step count) that ``resume`` continues from; Ctrl-C writes both before
 stopping, so an interrupted run leaves a usable model.
+
+Training that can be left alone: every ``eval_every`` steps the network is
+scored on a held-out photo (:func:`held_out_score`) and the model file keeps
+the best-scoring weights, while the checkpoint keeps the latest ones; a
+non-finite loss or a blow-up (:func:`blew_up`) restores the last good state
+in memory and halves the learning rate instead of ending the run.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import os
+import statistics
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -26,7 +35,7 @@ from ..errors import NSTError, OptionError
 from ..images import check_output_path, fit_long_side, load_image, pil_to_tensor, resize
 from ..losses import STYLE_STATISTICS
 from ..vgg import parse_layers
-from .data import find_images, load_photos, random_batch
+from .data import center_crop, decode_photo, find_images, load_photos, random_batch
 from .modelfile import ModelInfo, load_checkpoint, save_checkpoint, save_model
 from .network import NetConfig, TransformerNet
 
@@ -39,6 +48,18 @@ JOHNSON_STYLE_LAYERS: dict[str, float] = {n: 0.25 for n in ("relu1_2", "relu2_2"
 TRAINING, LOSSES = "training", "losses (relative, as in nst transfer)"
 # Crops and style images larger than this would hold every photo decoded at that size in memory.
 MAX_TRAIN_SIDE = 2048
+# Blow-ups (see blew_up): a loss above BLOWUP_FACTOR x the median of the last RECENT_LOSSES accepted
+# losses (once MIN_RECENT are known), or a non-finite one.
+BLOWUP_FACTOR = 10.0
+RECENT_LOSSES = 50
+MIN_RECENT = 10
+# Steps between the in-memory copies of the last good state (network + Adam) that a blow-up goes back to.
+GOOD_STATE_EVERY = 20
+# Blow-ups recovered in a row (no new good state in between) before training gives up.
+MAX_RECOVERIES = 5
+# Training options that define the held-out score: a resumed run keeps the recorded best only if they match.
+SCORE_OPTIONS = ("size", "style_size", "content_weight", "style_weight", "content_layers", "style_layers",
+                 "style_loss")
 
 
 @dataclass
@@ -52,7 +73,9 @@ class TrainOptions:
     batch_size)``); weights multiply the relative losses of
     :class:`nst.criterion.Criterion`, whose style statistics (``style_loss``)
     are those of ``nst transfer``; ``checkpoint_every``: steps between
-    checkpoints (0: only at the end). Checked when built.
+    checkpoints (0: only at the end); ``eval_every``: steps between scores
+    on the held-out photo ``eval_photo`` (0: never; see :func:`train`).
+    Checked when built.
 
     Raises:
         OptionError: a bad value, naming the field.
@@ -68,6 +91,13 @@ class TrainOptions:
     seed: int = option(0, group=TRAINING, help="random seed (initialization, crops)")
     checkpoint_every: int = option(200, check="nonneg", group=TRAINING, metavar="N",
                                    help="write model and checkpoint every N steps (0: only at the end)")
+    eval_every: int = option(200, check="nonneg", group=TRAINING, metavar="N",
+                             help="score the model on a held-out photo every N steps and keep the best-scoring "
+                                  "one in MODEL (0: never; MODEL then holds the latest)")
+    eval_photo: str | None = option(None, group=TRAINING, metavar="PHOTO",
+                                    help="the held-out photo for --eval-every; left out of training if it is "
+                                         "under --data",
+                                    default_text="the first photo under --data in sorted order")
     device: str | None = option(None, group=TRAINING, help="cpu, cuda, cuda:N or mps",
                                 default_text="the best available")
     content_weight: float = option(DEFAULT_CONTENT_WEIGHT, check="nonneg", group=LOSSES, help="content loss weight")
@@ -113,19 +143,86 @@ class Progress:
 
 @dataclass
 class TrainResult:
-    """Outcome of :func:`train`: steps done, last losses, loss history, and whether Ctrl-C stopped it."""
+    """Outcome of :func:`train`.
+
+    ``steps`` done, last ``losses``, loss ``history`` (one dict per step of
+    this run that was kept), whether Ctrl-C stopped it, unreadable photos
+    ``skipped``; ``held_out``: the held-out photo (None without evaluation);
+    ``evaluations``: every held-out score of this run (:func:`held_out_score`
+    plus ``step``); ``best``: the evaluation of the weights in the model file
+    (None: the model file holds the latest weights); ``recoveries``: the
+    blow-ups recovered from (``step``, ``loss``, ``restored``, ``lr``).
+    """
 
     steps: int
     losses: dict[str, float]
     history: list[dict[str, float]]
     interrupted: bool = False
     skipped: list[Path] = field(default_factory=list)
+    held_out: Path | None = None
+    evaluations: list[dict] = field(default_factory=list)
+    best: dict | None = None
+    recoveries: list[dict] = field(default_factory=list)
 
 
 def checkpoint_path(model_path: str | os.PathLike) -> Path:
     """The checkpoint file beside a model file: ``starry.safetensors`` -> ``starry.ckpt.safetensors``."""
     p = Path(model_path)
     return p.with_name(p.name[: -len(p.suffix)] + CHECKPOINT_SUFFIX if p.suffix else p.name + CHECKPOINT_SUFFIX)
+
+
+@torch.no_grad()
+def held_out_score(net: TransformerNet, criterion: Criterion, photo: torch.Tensor) -> dict[str, float]:
+    """The two-sided score of ``net`` on a held-out ``photo`` ``(1, 3, H, W)`` in [0, 1].
+
+    The network runs as it is applied (eval mode, output clamped to [0, 1]);
+    ``criterion`` (with its style set) compares the output with the style
+    and with ``photo`` as content target. Returns the unweighted relative
+    ``style`` and ``content`` losses (:meth:`Criterion.unweighted`) and their
+    ``score = content_weight * content + style_weight * style`` with the
+    criterion's weights: the training objective without the TV term (a
+    smoothness prior, not a measure of either side). Lower is better.
+    """
+    was_training = net.training
+    net.eval()
+    try:
+        terms = criterion.unweighted(net(photo), content=photo)
+    finally:
+        net.train(was_training)
+    style, content = float(terms["style"]), float(terms["content"])
+    score = criterion.weights["content"] * content + criterion.weights["style"] * style
+    return {"style": style, "content": content, "score": score}
+
+
+def blew_up(loss: float, recent: Sequence[float]) -> bool:
+    """Whether a training loss is a blow-up: not finite, or above :data:`BLOWUP_FACTOR` x the median of ``recent``.
+
+    ``recent``: the last accepted losses (the median rule applies once
+    :data:`MIN_RECENT` of them are known).
+    """
+    if not math.isfinite(loss):
+        return True
+    return len(recent) >= MIN_RECENT and loss > BLOWUP_FACTOR * statistics.median(recent)
+
+
+def _held_out(files: list[Path], opts: TrainOptions) -> tuple[list[Path], Path | None, torch.Tensor | None]:
+    """``(training files, held-out photo, its (3, H, W) uint8 image)`` for ``opts.eval_photo``.
+
+    Without ``eval_photo`` nothing is decided here (the first readable photo
+    is held out once the photos are decoded). Raises OptionError for an
+    unreadable ``eval_photo``, or one that is the only photo under the data folder.
+    """
+    if not opts.eval_every or opts.eval_photo is None:
+        return files, None, None
+    path = Path(opts.eval_photo)
+    try:
+        image = decode_photo(path, opts.size)
+    except NSTError as e:
+        raise OptionError("eval_photo", str(e)) from None
+    rest = [f for f in files if f.resolve() != path.resolve()]
+    if not rest:
+        raise OptionError("eval_photo", f"{path} is the only photo under the data folder; nothing left to train on")
+    return rest, path, image
 
 
 def train(
@@ -138,26 +235,53 @@ def train(
     callback: Callable[[Progress], None] | None = None,
     on_photos: Callable[[int, int], None] | None = None,
     photo_progress: Callable[[int], None] | None = None,
+    log: Callable[[str, str], None] | None = None,
 ) -> TrainResult:
     """Train a :class:`TransformerNet` on the photos in ``data`` for the style image ``style_path``.
 
-    Writes ``output`` (model file) and its checkpoint (:func:`checkpoint_path`)
-    every ``opts.checkpoint_every`` steps, at the end, and on Ctrl-C (then
+    Writes the checkpoint (:func:`checkpoint_path`, the latest weights) every
+    ``opts.checkpoint_every`` steps, at the end, and on Ctrl-C (then
     ``interrupted=True``). With ``resume`` the network, Adam state and step
     count come from the checkpoint (its architecture wins over ``config``)
-    and training continues up to ``opts.steps``.
+    and training continues up to ``opts.steps`` at ``opts.lr``.
 
-    ``on_photos(readable, unreadable)`` is called once the photos are
-    decoded; ``photo_progress(1)`` after each file.
+    Held-out score: with ``opts.eval_every`` > 0 one photo is held out of
+    training (``opts.eval_photo``, or else the first readable photo under
+    ``data`` in sorted order) and the network is scored on its centred
+    ``size`` x ``size`` crop (:func:`held_out_score`) every ``eval_every``
+    steps and at the last step. ``output`` (the model file) then holds the
+    best-scoring weights so far, rewritten whenever a score is lower than
+    every earlier one; its :class:`ModelInfo` ``steps`` and ``evaluation``
+    say which step and scores. Until the first score (and with
+    ``eval_every`` 0) the model file holds the latest weights, written with
+    the checkpoint. A resumed run keeps the recorded best when the held-out
+    photo and the options that define the score (:data:`SCORE_OPTIONS`)
+    are unchanged, and starts a new best otherwise.
+
+    Blow-ups: the network and Adam state are copied in memory every
+    :data:`GOOD_STATE_EVERY` steps (after that step's loss passed). A step
+    whose loss :func:`blew_up` (non-finite, or over :data:`BLOWUP_FACTOR` x
+    the median of the recent losses) is not taken: the copy is restored,
+    the learning rate halved, the step recorded in ``recoveries`` and the
+    run goes on from the restored step.
+
+    ``on_photos(to train on, unreadable)`` is called once the photos are
+    decoded (the held-out photo is not counted); ``photo_progress(1)`` after each file; ``log(kind, line)`` with
+    one line per held-out score (``kind`` ``"eval"``) and per recovery
+    (``"recovery"``).
 
     Raises:
-        NSTError: bad options, unreadable style image, no readable photos,
-            ``resume`` without a readable checkpoint, bad output path.
+        NSTError: bad options, unreadable style image or ``eval_photo``, no
+            readable photos, only one photo and evaluation without
+            ``eval_photo``, ``resume`` without a readable checkpoint, bad
+            output path.
+        OptionError: ``lr``, when :data:`MAX_RECOVERIES` recoveries in a row
+            did not get past a blow-up.
     """
     out = check_output_path(output, [style_path], extensions=(".safetensors",), option="output")
     ckpt = checkpoint_path(out)
     style_img = load_image(style_path)
-    files = find_images(data)
+    files, held_out, held_image = _held_out(find_images(data), opts)
     resumed = None
     if resume:
         if not ckpt.is_file():
@@ -165,6 +289,12 @@ def train(
         resumed = load_checkpoint(ckpt)
     device = pick_device(opts.device)
     photos, bad = load_photos(files, opts.size, photo_progress)
+    if opts.eval_every and held_out is None:
+        if len(photos) < 2:
+            raise OptionError("eval_photo", f"{data} has only one readable photo, none to hold out: give a "
+                                            "held-out photo, or --eval-every 0 for no held-out score")
+        held_out = next(f for f in files if f not in bad)
+        held_image = photos.pop(0)
     if on_photos is not None:
         on_photos(len(photos), len(bad))
     steps = opts.steps if opts.epochs is None else max(1, math.ceil(opts.epochs * len(photos) / opts.batch_size))
@@ -192,15 +322,49 @@ def train(
             group["lr"] = opts.lr
     record = {k: v for k, v in asdict(opts).items() if k not in ("device",)}
     info = ModelInfo(net.config, style=Path(style_path).stem, steps=start, training=record)
+    recoveries: list[dict] = []
+    best: dict | None = None
+    if resumed is not None:
+        recoveries = list(resumed[2].recoveries)
+        before = resumed[2]
+        same = before.style == info.style and all(before.training.get(k) == record[k] for k in SCORE_OPTIONS)
+        if opts.eval_every and same and before.evaluation.get("photo") == str(held_out):
+            best = dict(before.evaluation)
+    eval_photo = None if held_image is None else center_crop(held_image, opts.size).to(device)
 
     def write(step: int) -> None:
-        info.steps = step
-        save_checkpoint(ckpt, net, optimizer, info)
-        save_model(out, net, info)
+        """The checkpoint (latest weights); the model file too while no held-out score chooses it."""
+        save_checkpoint(ckpt, net, optimizer, replace(info, steps=step, evaluation=best or {},
+                                                      recoveries=list(recoveries)))
+        if best is None:
+            save_model(out, net, replace(info, steps=step, recoveries=list(recoveries)))
+
+    evaluations: list[dict] = []
+
+    def evaluate(step: int) -> None:
+        nonlocal best
+        scores = {"step": step, **held_out_score(net, loss_fn, eval_photo), "photo": str(held_out)}
+        evaluations.append(scores)
+        line = (f"step {step}: held-out {held_out.name}: style {scores['style']:.4g}, content "
+                f"{scores['content']:.4g} (unweighted); score {scores['score']:.4g}")
+        if math.isfinite(scores["score"]) and (best is None or scores["score"] < best["score"]):
+            best = scores
+            save_model(out, net, replace(info, steps=step, evaluation=best, recoveries=list(recoveries)))
+            line += f", best so far: wrote {out.name}"
+        else:
+            line += f" (best {best['score']:.4g} at step {best['step']})" if best else ""
+        if log is not None:
+            log("eval", line)
+
+    def snapshot(step: int) -> tuple[int, dict, dict]:
+        return (step, {k: v.detach().clone() for k, v in net.state_dict().items()},
+                copy.deepcopy(optimizer.state_dict()))
 
     history: list[dict[str, float]] = []
     last: dict[str, float] = {}
     step, interrupted = start, False
+    good, in_a_row = snapshot(start), 0
+    recent: deque[float] = deque(maxlen=RECENT_LOSSES)
     generator = torch.Generator()
     t0, done = time.perf_counter(), 0
     try:
@@ -208,6 +372,28 @@ def train(
             generator.manual_seed(opts.seed * 1_000_003 + step)  # batch depends only on (seed, step): resumable
             photo = random_batch(photos, opts.batch_size, opts.size, generator).to(device)
             terms = loss_fn(net(photo), content=photo)
+            loss = float(terms["total"].detach())
+            if blew_up(loss, recent):
+                if in_a_row == MAX_RECOVERIES:
+                    raise OptionError("lr", f"training diverged at step {step + 1} (loss {loss}) after "
+                                            f"{MAX_RECOVERIES} recoveries in a row; try a smaller one")
+                in_a_row += 1
+                lr = optimizer.param_groups[0]["lr"] / 2
+                good_step, net_state, adam_state = good
+                net.load_state_dict(net_state)
+                optimizer.load_state_dict(copy.deepcopy(adam_state))  # the copy stays as it was
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                recoveries.append({"step": step + 1, "loss": loss if math.isfinite(loss) else str(loss),
+                                   "restored": good_step, "lr": lr})
+                del history[good_step - start:]
+                if log is not None:
+                    log("recovery", f"step {step + 1}: loss blew up ({loss:.4g}); restored step {good_step}, "
+                                    f"learning rate now {lr:.3g}")
+                step = good_step
+                continue
+            if step > good[0] and step % GOOD_STATE_EVERY == 0:
+                good, in_a_row = snapshot(step), 0
             optimizer.zero_grad(set_to_none=True)
             terms["total"].backward()
             optimizer.step()
@@ -215,14 +401,15 @@ def train(
             done += opts.batch_size
             last = {k: float(v.detach()) for k, v in terms.items()}
             history.append(last)
-            if not math.isfinite(last["total"]):
-                raise OptionError("lr", f"training diverged at step {step} (loss {last['total']}); try a smaller one")
+            recent.append(loss)
             if callback is not None:
                 callback(Progress(step, steps, last, done / max(time.perf_counter() - t0, 1e-9)))
+            if opts.eval_every and (step % opts.eval_every == 0 or step == steps):
+                evaluate(step)
             if opts.checkpoint_every and step % opts.checkpoint_every == 0 and step < steps:
                 write(step)
     except KeyboardInterrupt:
         interrupted = True
     write(step)
     net.eval()
-    return TrainResult(step, last, history, interrupted, bad)
+    return TrainResult(step, last, history, interrupted, bad, held_out, evaluations, best, recoveries)
