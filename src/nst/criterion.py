@@ -36,8 +36,13 @@ from .vgg import layer_names, layer_size, parse_layers
 from .weights import load_vgg
 
 DEFAULT_CONTENT_LAYERS: dict[str, float] = {"relu4_2": 1.0}
-# Equal per-layer weights as in Gatys et al. 2015 (w_l = 1/5).
-DEFAULT_STYLE_LAYERS: dict[str, float] = {f"relu{b}_1": 0.2 for b in range(1, 6)}
+# Gatys et al. 2015: relu1_1..relu5_1 at equal weights (w_l = 1/5); texture synthesis (nst reconstruct) keeps them.
+GATYS_STYLE_LAYERS: dict[str, float] = {f"relu{b}_1": 0.2 for b in range(1, 6)}
+# nst's default: relu1_1..relu4_1 at equal weights, as in Huang and Belongie 2017 (AdaIN); Johnson et al. 2016
+# also stop at block 4. relu5_1 is where objects live: its Gram matrix paints the painting's objects (faces,
+# flowers, figures) into the photo and dissolves small subjects. Chosen on a grid of photos x paintings
+# (benchmarks/balance_grid.py, docs/balance.md).
+DEFAULT_STYLE_LAYERS: dict[str, float] = {f"relu{b}_1": 0.25 for b in range(1, 5)}
 DEFAULT_CONTENT_WEIGHT = 1.0
 DEFAULT_STYLE_WEIGHT = 10.0
 DEFAULT_TV_WEIGHT = 1.0
@@ -87,7 +92,7 @@ class Criterion(torch.nn.Module):
         weights: weights source, see :func:`nst.weights.load_vgg`.
         pooling: ``"max"`` or ``"avg"``.
         content_layers: ``{layer: weight}`` (default ``{"relu4_2": 1}``).
-        style_layers: ``{layer: weight}`` (default relu1_1..relu5_1 at 0.2 each).
+        style_layers: ``{layer: weight}`` (default relu1_1..relu4_1 at 0.25 each, :data:`DEFAULT_STYLE_LAYERS`).
         device: torch device.
         style_loss: a key of :data:`nst.losses.STYLE_STATISTICS`: ``"gram"``
             (Gatys et al. 2015), ``"mean-cov"`` or ``"wasserstein"``.

@@ -27,7 +27,7 @@ from PIL import Image
 
 from .coarse_to_fine import run_coarse_to_fine
 from .config import check_fields, option
-from .criterion import DEFAULT_STYLE_LAYERS
+from .criterion import GATYS_STYLE_LAYERS
 from .errors import OptionError
 from .images import ImageLike, as_pil, fit_long_side
 from .options import TransferOptions
@@ -73,7 +73,7 @@ class TextureSynthesis:
     style_size: int = option(DEFAULT_SIZE, check="side",
                              help="long side in pixels at which the style image is used (sets the scale of the "
                                   "texture)")
-    layers: dict[str, float] = option(factory=lambda: dict(DEFAULT_STYLE_LAYERS), metavar="LAYER[:W]",
+    layers: dict[str, float] = option(factory=lambda: dict(GATYS_STYLE_LAYERS), metavar="LAYER[:W]",
                                       help="style layers with optional weights (a layer without one gets 1/count)")
 
     def __post_init__(self) -> None:
@@ -143,7 +143,7 @@ def texture_options(size: tuple[int, int], layers: Sequence[str] | Mapping[str, 
     w, h = TextureSynthesis(tuple(size), style_size).size  # checks them
     options = {"style_weight": 1.0, **TEXTURE_DEFAULTS, **options}
     model = options.get("model", "vgg19")
-    style_layers = parse_layers(layers if layers is not None else DEFAULT_STYLE_LAYERS, model, "layers")
+    style_layers = parse_layers(layers if layers is not None else GATYS_STYLE_LAYERS, model, "layers")
     deepest = max(style_layers, key=layer_names(model).index)
     return TransferOptions.from_kwargs(
         size=max(w, h), style_scale=style_size / max(w, h), content_layers={deepest: 1.0},

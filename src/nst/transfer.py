@@ -109,7 +109,7 @@ class StyleTransfer:
         weights: weights source, see :func:`nst.weights.load_vgg`.
         pooling: ``"max"`` or ``"avg"``.
         content_layers: ``{layer: weight}``, default ``{"relu4_2": 1}``.
-        style_layers: ``{layer: weight}``, default relu1_1..relu5_1 at 0.2 each.
+        style_layers: ``{layer: weight}``, default relu1_1..relu4_1 at 0.25 each.
         device: torch device (already resolved).
         style_loss: style statistic, a key of :data:`nst.losses.STYLE_STATISTICS`:
             ``"gram"`` (Gatys et al. 2015), ``"mean-cov"`` or ``"wasserstein"``.
