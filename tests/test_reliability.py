@@ -29,8 +29,10 @@ def bad(argv, capsys, d, message):
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["--size", "8"], "--size: 8 px makes the content image 8 px on its short side; the layers up to relu5_1"),
-    (["--size", "64", "--min-size", "8"], "--min-size: 8 px makes the content image"),
+    (["--size", "4"], "--size: 4 px makes the content image 4 px on its short side; the layers up to relu4_2"),
+    (["--size", "64", "--min-size", "4"], "--min-size: 4 px makes the content image"),
+    (["--size", "8", "--style-layers", "relu5_1"], "--size: 8 px makes the content image 8 px on its short side; "
+                                                  "the layers up to relu5_1"),
     (["--size", "100000"], "more than the memory budget"),
     (["--size", "64", "--max-memory", "0.001"], "--size: 64 px needs about"),
 ])
