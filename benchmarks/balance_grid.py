@@ -36,6 +36,7 @@ from judge import Judge
 from PIL import Image, ImageDraw
 
 from nst.coarse_to_fine import prepare_images
+from nst.criterion import GATYS_STYLE_LAYERS
 from nst.images import load_image, pil_to_tensor, save_image
 from nst.transfer import StyleTransfer
 
@@ -44,7 +45,7 @@ OUT = Path(__file__).resolve().parent / "out" / "balance"
 SIZE = 256
 # The scorer on nst's network: fixed layers, so every variant is scored alike.
 SCORE_CONTENT = {"relu4_2": 1.0}
-SCORE_STYLE = {f"relu{b}_1": 0.2 for b in range(1, 6)}
+SCORE_STYLE = GATYS_STYLE_LAYERS
 
 
 def evenly(paths: list[Path], n: int) -> list[Path]:
@@ -99,16 +100,13 @@ def run_variant(name: str, options: dict, pairs, scorer: Scorer) -> None:
     scores = folder / "scores.jsonl"
     done = {json.loads(line)["pair"] for line in scores.read_text().splitlines()} if scores.is_file() else set()
     (folder / "options.json").write_text(json.dumps(options, indent=1))
-    fast = None
     for photo, painting in pairs:
         pair = f"{photo.stem}__{painting.stem}"
         if pair in done:
             continue
         t0 = time.perf_counter()
         if name == "fast":
-            if fast is None:
-                from nst.arbitrary import FastOptions, FastStylizer
-            out = FastStylizer(painting, FastOptions(size=SIZE))(photo)
+            out = nst.FastStylizer(painting, nst.FastOptions(size=SIZE))(photo)
         else:
             out = nst.stylize(photo, painting, size=SIZE, **options)
         seconds = time.perf_counter() - t0

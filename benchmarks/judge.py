@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from nst.images import pil_to_tensor
+from nst.images import pil_to_tensor, tensor_to_pil
 
 # Conv channels of VGG-16; "M" is a 2x2 max pooling.
 CFG = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512]
@@ -124,7 +124,6 @@ def as_tensor(image, long_side: int | None = None, size: tuple[int, int] | None 
     if isinstance(image, torch.Tensor):
         if long_side is None and size is None:
             return image.float()
-        from nst.images import tensor_to_pil
         image = tensor_to_pil(image)
     if not isinstance(image, Image.Image):
         image = Image.open(image)

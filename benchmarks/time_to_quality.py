@@ -42,6 +42,7 @@ from common import SHARED
 from judge import Judge
 
 from nst.coarse_to_fine import prepare_images, run_coarse_to_fine
+from nst.criterion import GATYS_STYLE_LAYERS
 from nst.images import load_image, pil_to_tensor, save_image, tensor_to_pil
 from nst.options import TransferOptions
 from nst.transfer import StyleTransfer
@@ -60,7 +61,7 @@ PASTICHE_STEPS = 300
 # --objective picks one; the tag is part of the cached reference's file name.
 OBJECTIVES = {
     "l4": ({"relu4_2": 1.0}, {f"relu{b}_1": 0.25 for b in range(1, 5)}),
-    "gatys5": ({"relu4_2": 1.0}, {f"relu{b}_1": 0.2 for b in range(1, 6)}),  # nst's default until December 2026
+    "gatys5": ({"relu4_2": 1.0}, GATYS_STYLE_LAYERS),  # nst's default until December 2026
 }
 CONTENT_LAYERS, STYLE_LAYERS = OBJECTIVES["l4"]
 TAG = "l4"
