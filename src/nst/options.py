@@ -37,10 +37,10 @@ class TransferOptions:
     Sizes are in pixels; ``size`` is the output's long side (None: 512, or the
     last of ``scales``), and style images are resized so their long side is
     ``size * style_scale``. The run is coarse-to-fine (:mod:`nst.schedule`):
-    from ``min_size`` up to ``size``, or exactly the sizes of ``scales``
-    (a whole schedule, ending at ``size``), ``iterations`` at full size (None: 30 up to
-    512 px, fewer above) and more, up to ``max_iterations`` (None: 200 up to
-    512 px, fewer above), at smaller sizes; a scale ends early once the loss
+    from ``min_size`` (None: :func:`nst.schedule.default_min_size`) up to ``size``, or
+    exactly the sizes of ``scales`` (a whole schedule, ending at ``size``), ``iterations``
+    at full size (None: 30 up to 512 px, fewer above) and more, up to ``max_iterations``
+    (None: :func:`nst.schedule.default_max_iterations`), at smaller sizes; a scale ends early once the loss
     fell by less than ``tol`` (relative) over ``window`` iterations. Weights are
     dimensionless multipliers of the (relative) losses, see :mod:`nst.losses`.
     ``init`` is ``content``, ``noise``, ``style`` or an image path.
@@ -71,16 +71,17 @@ class TransferOptions:
         help="iterations at full size; a scale of half the size gets four times as many, the same compute "
              "(up to the iteration cap)",
         default_text="30 up to 512 px, 30*512/size above, at least 10")
-    min_size: int = option(128, check="positive", group=OPT, expert=True,
-                           help="long side of the first, smallest scale; sizes double up to the size; "
-                                ">= the size means single-scale")
+    min_size: int | None = option(None, check="positive", group=OPT, expert=True,
+                                  help="long side of the first, smallest scale; sizes double up to the size; "
+                                       ">= the size means single-scale",
+                                  default_text="half the size within 128..256 px up to 512 px; 128 above")
     scales: list[int] | None = option(
         None, check="positive", group=OPT, expert=True, metavar="SIZE",
         help="the whole schedule: ascending long sides of the scales, the last one the output size "
              "(overrides the minimum size); e.g. 512 alone for single-scale")
     max_iterations: int | None = option(None, check="positive", group=OPT, expert=True,
                                         help="iteration cap per smaller scale",
-                                        default_text="200 up to 512 px, 200*512/size above")
+                                        default_text="60*512/size up to 512 px, 200*512/size above")
     tol: float = option(1e-3, check="nonneg", group=OPT, expert=True,
                         help="end a scale early when the loss fell by less than this fraction over the "
                              "window (0: never)")
