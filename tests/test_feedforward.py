@@ -85,6 +85,23 @@ def test_model_file_round_trips_bit_exactly(tmp_path):
     assert meta["format"] == "nst-feedforward" and meta["version"] == 1 and meta["config"]["channels"] == [8, 16, 32]
 
 
+def test_info_prints_a_models_training_record(tmp_path, capsys):
+    info = ModelInfo(SMALL, style="starry", steps=1200, training={"size": 128, "lr": 0.001},
+                     evaluation={"step": 1000, "style": 0.0812, "content": 1.25, "score": 2.06, "photo": "p/a.jpg"},
+                     recoveries=[{"step": 707, "loss": "nan", "restored": 700, "lr": 0.0005}])
+    save_model(tmp_path / "m.safetensors", TransformerNet(SMALL), info)
+    code, out, err = run_main(["info", tmp_path / "m.safetensors"], capsys)
+    assert code == 0, err
+    assert "style:      starry" in out and "trained:    1200 steps" in out
+    assert "held out:   step 1000, style 0.0812, content 1.25, score 2.06 (photo p/a.jpg)" in out
+    assert "step 707 loss nan -> restored step 700, lr 0.0005" in out and "  size = 128" in out
+    code, out, _ = run_main(["info", tmp_path / "m.safetensors", "--json"], capsys)
+    assert code == 0 and json.loads(out)["evaluation"]["step"] == 1000
+    (tmp_path / "bad.safetensors").write_bytes(b"not a model")
+    code, _, err = run_main(["info", tmp_path / "bad.safetensors"], capsys)
+    assert code == 2 and "bad.safetensors: not a readable safetensors file" in err and "Traceback" not in err
+
+
 def test_checkpoint_round_trips_optimizer_state(tmp_path):
     net = TransformerNet(SMALL)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)

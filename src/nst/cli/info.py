@@ -1,4 +1,4 @@
-"""``nst info OUT.png``: how an output of ``nst`` was made (from its metadata)."""
+"""``nst info OUT.png`` / ``nst info MODEL.safetensors``: how an output or a model of ``nst`` was made."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from ..metadata import describe, read_metadata
 from .options import add_command, arg
 from .outputs import printable
 
-SUMMARY = "show how an nst output was made (inputs, options, the command to repeat it)"
+SUMMARY = "show how an nst output or model was made (inputs, options, the command to repeat it)"
 DESCRIPTION = (
-    "Print the record nst stores in its PNG (text chunk) and JPEG (comment) outputs."
+    "Print the record nst stores in its PNG (text chunk) and JPEG (comment) outputs, or the training "
+    "record of a model written by nst train (.safetensors: style, steps, held-out score, recoveries, options)."
 )
 ARGS = [
-    arg("image", metavar="IMAGE", help="an image written by nst transfer, demo or reconstruct"),
+    arg("image", metavar="FILE", help="an image written by nst transfer, demo or reconstruct, or a model "
+                                      "written by nst train"),
     arg("--json", action="store_true", help="print the raw JSON record"),
 ]
 
@@ -24,6 +26,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if str(args.image).lower().endswith(".safetensors"):
+        from ..feedforward.modelfile import describe_model, read_model_info
+
+        info, header = read_model_info(args.image)
+        print(json.dumps(header, indent=2, ensure_ascii=False) if args.json
+              else printable(f"{args.image}\n{describe_model(info)}"))
+        return 0
     meta = read_metadata(args.image)
     # JSON escapes control characters itself; the readable account goes through printable().
     print(json.dumps(meta, indent=2, ensure_ascii=False) if args.json else printable(f"{args.image}\n{describe(meta)}"))

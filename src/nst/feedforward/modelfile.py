@@ -154,6 +154,37 @@ def load_model(path: str | os.PathLike) -> tuple[TransformerNet, ModelInfo]:
     return _build(tensors, info.config, Path(path)).eval(), info
 
 
+def read_model_info(path: str | os.PathLike) -> tuple[ModelInfo, dict[str, Any]]:
+    """The :class:`ModelInfo` and the raw JSON header of a model file, without building the network.
+
+    Raises:
+        NSTError: as :func:`load_model` for the file and its header.
+    """
+    _, header = _read(path, FORMAT)
+    return _info(header, Path(path)), header
+
+
+def describe_model(info: ModelInfo) -> str:
+    """Readable multi-line account of a model file's training record (for ``nst info MODEL``)."""
+    c = info.config
+    lines = [f"style:      {info.style or '(not recorded)'}",
+             f"trained:    {info.steps} steps",
+             f"network:    channels {list(c.channels)}, {c.residual_blocks} residual blocks"]
+    e = info.evaluation
+    if e:
+        scores = ", ".join(f"{k} {e[k]:.4g}" for k in ("style", "content", "score") if isinstance(e.get(k), float))
+        lines.append(f"held out:   step {e.get('step', '?')}, {scores} (photo {e.get('photo', '?')})")
+    else:
+        lines.append("held out:   not evaluated")
+    if info.recoveries:
+        lines.append(f"recovered:  {len(info.recoveries)} loss blow-up(s): "
+                     + "; ".join(f"step {r.get('step', '?')} loss {r.get('loss', '?')} -> restored step "
+                                 f"{r.get('restored', '?')}, lr {r.get('lr', '?')}" for r in info.recoveries))
+    lines.append("training:")
+    lines += [f"  {k} = {json.dumps(v)}" for k, v in info.training.items()]
+    return "\n".join(lines)
+
+
 def save_checkpoint(path: str | os.PathLike, net: TransformerNet, optimizer: torch.optim.Optimizer,
                     info: ModelInfo) -> None:
     """Write network, optimizer state and ``info`` (with ``steps``) to a checkpoint file, atomically.
