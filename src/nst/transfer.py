@@ -275,13 +275,15 @@ class StyleTransfer:
         lr = DEFAULT_LR[optimizer] if lr is None else lr
         x = init.detach().to(self.device, torch.float32).clone().requires_grad_(True)
 
+        def lbfgs_search(search: bool) -> dict:
+            """L-BFGS's evaluations per iteration and line search: ``lbfgs_evals``, or more after a restart."""
+            evals = max(lbfgs_evals, LBFGS_SEARCH_EVALS) if search else lbfgs_evals
+            return {"max_eval": evals, "line_search_fn": "strong_wolfe" if evals > 1 else None}
+
         def new_optimizer(search: bool = False) -> torch.optim.Optimizer:
             if optimizer == "lbfgs":
-                evals = max(lbfgs_evals, LBFGS_SEARCH_EVALS) if search else lbfgs_evals
-                line_search = "strong_wolfe" if evals > 1 else None
-                return torch.optim.LBFGS([x], lr=lr, max_iter=lbfgs_evals, max_eval=evals,
-                                         history_size=lbfgs_history(x.numel()), line_search_fn=line_search,
-                                         tolerance_grad=0.0, tolerance_change=0.0)
+                return torch.optim.LBFGS([x], lr=lr, max_iter=lbfgs_evals, history_size=lbfgs_history(x.numel()),
+                                         tolerance_grad=0.0, tolerance_change=0.0, **lbfgs_search(search))
             return torch.optim.Adam([x], lr=lr, betas=adam_betas, eps=adam_eps)
 
         searching = 0
@@ -319,8 +321,7 @@ class StyleTransfer:
                     elif searching:
                         searching -= 1
                         if not searching:
-                            opt.param_groups[0].update(line_search_fn="strong_wolfe" if lbfgs_evals > 1 else None,
-                                                       max_eval=lbfgs_evals)
+                            opt.param_groups[0].update(lbfgs_search(False))
                 done = i
                 history.append(dict(start))
                 if not math.isfinite(last["total"]):
