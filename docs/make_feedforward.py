@@ -1,13 +1,13 @@
-"""Make the README's feed-forward pictures from a trained model.
+"""Make the training page's picture of the shipped per-style models.
 
-The model is an artifact, not in git; train it with the command in the
-README ("Instant stylization"), then run from the repository root:
+Run from the repository root, with the models' names (or model files):
 
-    python docs/make_feedforward.py starry.safetensors
+    python docs/make_feedforward.py starry-night great-wave
 
 Stylizes three photos bundled with scikit-image (astronaut, chelsea, coffee;
-none of them in the training folder) at a long side of 384 px and writes a
-strip of input/output pairs, ``docs/feedforward_starry.jpg``.
+none of them in the training folder) at a long side of 384 px, as ``nst apply``
+does, and writes a grid: one row per photo, the photo first and then one column
+per model, with the models' names on top: ``docs/feedforward.jpg``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from skimage import data
 
 from nst.feedforward.stylize import load_runner, stylize_image
 from nst.images import fit_long_side, resize, save_image
+from nst.visualize import contact_grid
 
 DOCS = Path(__file__).resolve().parent
 SIZE = 384
@@ -27,24 +28,18 @@ PHOTOS = ("astronaut", "chelsea", "coffee")
 
 
 def main() -> None:
-    if len(sys.argv) != 2:
+    if len(sys.argv) < 2:
         sys.exit(__doc__)
-    stylizer, factor = load_runner(sys.argv[1])
-    tiles = []
+    runners = [(Path(m).stem, *load_runner(m)) for m in sys.argv[1:]]
+    panels = []
     for name in PHOTOS:
         photo = Image.fromarray(getattr(data, name)()).convert("RGB")
         photo = resize(photo, fit_long_side(photo.size, SIZE))
-        tiles.append((photo, stylize_image(stylizer, factor, photo)))
-    height = max(p.height for p, _ in tiles)
-    width = sum(p.width for p, _ in tiles)
-    strip = Image.new("RGB", (width, 2 * height), "white")
-    x = 0
-    for photo, styled in tiles:
-        strip.paste(photo, (x, 0))
-        strip.paste(styled, (x, height))
-        x += photo.width
-    out = DOCS / "feedforward_starry.jpg"
-    save_image(strip, out, quality=85)
+        panels.append(("photo", photo))
+        panels += [(label, stylize_image(runner, factor, photo)) for label, runner, factor in runners]
+    grid = contact_grid(panels, 1 + len(runners), height=256)
+    out = DOCS / "feedforward.jpg"
+    save_image(grid, out, quality=85)
     print(f"wrote {out.relative_to(DOCS.parent)} ({out.stat().st_size // 1024} KB)")
 
 

@@ -184,7 +184,7 @@ def test_apply_a_model_through_the_api(server, images):
         assert im.size == (64, 48)
     assert nst_metadata(Path(download).read_bytes())["command"] == "apply"
     assert command.startswith("nst apply tiny.safetensors photo.png --size 64 -o ")
-    with pytest.raises(Exception, match="pick a model file"):
+    with pytest.raises(Exception, match="pick a shipped model or a model file"):
         client.predict("../tiny.safetensors", gradio_client.handle_file(images["photo"]), api_name="/apply")
 
 

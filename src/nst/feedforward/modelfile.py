@@ -32,6 +32,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save
 
+from ..catalogue import is_style_name, resolve_model
 from ..errors import NSTError
 from ..images import atomic_write
 from .network import NetConfig, TransformerNet
@@ -78,7 +79,8 @@ def _read(path: str | os.PathLike, expected: str) -> tuple[dict[str, torch.Tenso
     """Read tensors and the ``nst`` JSON header; NSTError for anything unexpected."""
     p = Path(path)
     if not p.is_file():
-        raise NSTError(f"{p}: no such file" if not p.exists() else f"{p}: is not a file")
+        named = " (nor a shipped model: see nst styles)" if is_style_name(str(path)) else ""
+        raise NSTError(f"{p}: no such file{named}" if not p.exists() else f"{p}: is not a file")
     try:
         with safe_open(str(p), framework="pt") as f:
             meta = f.metadata() or {}
@@ -145,21 +147,25 @@ def save_model(path: str | os.PathLike, net: TransformerNet, info: ModelInfo) ->
 def load_model(path: str | os.PathLike) -> tuple[TransformerNet, ModelInfo]:
     """Read a model file written by :func:`save_model`; the network is in eval mode on the CPU.
 
+    ``path`` may also name a shipped model (``"starry-night"``, :func:`nst.catalogue.models`).
+
     Raises:
         NSTError: missing file, not safetensors, no or wrong nst metadata, or
             tensors that do not fit the architecture recorded in the metadata.
     """
+    path = resolve_model(path)
     tensors, header = _read(path, FORMAT)
     info = _info(header, Path(path))
     return _build(tensors, info.config, Path(path)).eval(), info
 
 
 def read_model_info(path: str | os.PathLike) -> tuple[ModelInfo, dict[str, Any]]:
-    """The :class:`ModelInfo` and the raw JSON header of a model file, without building the network.
+    """The :class:`ModelInfo` and the raw JSON header of a model file (or shipped model's name), without the network.
 
     Raises:
         NSTError: as :func:`load_model` for the file and its header.
     """
+    path = resolve_model(path)
     _, header = _read(path, FORMAT)
     return _info(header, Path(path)), header
 

@@ -31,6 +31,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..color import YIQ_FROM_RGB, mix_channels
 from ..config import check_fields, option
 from ..errors import NSTError, OptionError
 
@@ -66,6 +67,21 @@ class NetConfig:
             detail need not squeeze through the lowest resolution. Costs one
             addition per level. On by default; files written before this field
             load with ``False``.
+        identity: the network predicts a change to the photo's luminance,
+            ``Y(x) + f(x)`` with ``Y`` the luminance (YIQ's Y) replicated to
+            three channels (global residual learning, Kim et al. 2016,
+            "Accurate Image Super-Resolution Using Very Deep Convolutional
+            Networks"), and the last convolution starts at zero, so an
+            untrained network returns the photo in grey (as a zero-initialized
+            residual branch does in Goyal et al. 2017). Training then starts
+            from the subject and adds the style, instead of first having to
+            learn to reproduce the photo. Only the luminance passes: ``f``
+            sees the photo through instance normalization, which removes its
+            mean colour, so it cannot undo the photo's own colours, and with
+            the colour photo passed through they stayed (orange stayed orange
+            under Starry Night). The colours come from ``f``, as in Johnson
+            et al.'s network. On by default; files written before this field
+            load with ``False``.
     """
 
     channels: tuple[int, ...] = option(
@@ -79,6 +95,9 @@ class NetConfig:
                           help="pixel (un)shuffle factor at the ends (1: Johnson's full-resolution first/last layers)")
     skips: bool = option(True, group=ARCH,
                          help="add encoder features to the decoder at each resolution (U-Net skips)")
+    identity: bool = option(True, group=ARCH,
+                            help="predict a change to the photo's luminance, starting as the photo in grey "
+                                 "(global residual)")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
@@ -112,8 +131,9 @@ class NetConfig:
             NSTError: unknown or missing keys, wrong types or values.
         """
         names = {f.name for f in fields(cls)}
-        if isinstance(d, dict) and "skips" not in d:
-            d = {**d, "skips": False}  # model files from before the field existed
+        for new in ("skips", "identity"):  # model files from before these fields existed
+            if isinstance(d, dict) and new not in d:
+                d = {**d, new: False}
         if not isinstance(d, dict) or set(d) != names:
             got = sorted(d) if isinstance(d, dict) else type(d).__name__
             raise NSTError(f"network config must have keys {sorted(names)}, got {got}")
@@ -124,15 +144,16 @@ class NetConfig:
                 residual=str(d["residual"]),
                 outer_kernel=int(d["outer_kernel"]),
                 shuffle=int(d["shuffle"]),
-                skips=_bool(d["skips"]),
+                skips=_bool(d["skips"], "skips"),
+                identity=_bool(d["identity"], "identity"),
             )
         except (TypeError, ValueError) as e:
             raise NSTError(f"network config has a bad value ({e})") from None
 
 
-def _bool(v: Any) -> bool:
+def _bool(v: Any, name: str) -> bool:
     if not isinstance(v, bool):
-        raise TypeError(f"skips must be true or false, got {v!r}")
+        raise TypeError(f"{name} must be true or false, got {v!r}")
     return v
 
 
@@ -203,8 +224,8 @@ class TransformerNet(nn.Module):
     """Feed-forward style network: ``(N, 3, H, W)`` RGB in [0, 1] -> same shape.
 
     ``H`` and ``W`` must be multiples of ``config.factor`` (see
-    :func:`nst.images.pad_to_multiple`). In training mode the output is the raw last
-    convolution (so gradients flow everywhere); in eval mode it is clamped to
+    :func:`nst.images.pad_to_multiple`). In training mode the output is not
+    clamped (so gradients flow everywhere); in eval mode it is clamped to
     [0, 1], which is also what the exported ONNX graph computes.
     """
 
@@ -221,12 +242,16 @@ class TransformerNet(nn.Module):
         self.decoder = nn.Sequential(*up)
         k = cfg.outer_kernel
         last = nn.Conv2d(ch[0], 3 * s * s, k)
-        if s > 1:
+        if cfg.identity:
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
+        elif s > 1:
             icnr_(last, s)
         out: list[nn.Module] = [nn.ReflectionPad2d(k // 2), last]
         self.output = nn.Sequential(*out, nn.PixelShuffle(s)) if s > 1 else nn.Sequential(*out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        photo = x
         if self.config.skips:
             levels = []
             for layer in self.encoder:
@@ -239,6 +264,8 @@ class TransformerNet(nn.Module):
         else:
             y = self.decoder(self.residuals(self.encoder(x)))
         y = self.output(y)
+        if self.config.identity:
+            y = mix_channels(photo, YIQ_FROM_RGB[:1]).expand_as(photo) + y  # the photo's luminance, grey
         return y if self.training else y.clamp(0.0, 1.0)
 
 

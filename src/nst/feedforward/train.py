@@ -29,7 +29,14 @@ from pathlib import Path
 import torch
 
 from ..config import check_fields, option
-from ..criterion import DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT, Criterion
+from ..criterion import (
+    DEFAULT_CONTENT_LAYERS,
+    DEFAULT_CONTENT_WEIGHT,
+    DEFAULT_STYLE_LAYERS,
+    DEFAULT_STYLE_WEIGHT,
+    DEFAULT_TV_WEIGHT,
+    Criterion,
+)
 from ..device import pick_device
 from ..errors import NSTError, OptionError
 from ..images import check_output_path, fit_long_side, load_image, pil_to_tensor, resize
@@ -42,12 +49,10 @@ from .network import NetConfig, TransformerNet
 CHECKPOINT_SUFFIX = ".ckpt.safetensors"
 
 
-# Johnson et al.: content relu2_2; style relu1_2, relu2_2, relu3_3, relu4_3 (of VGG-16; same names in VGG-19).
-JOHNSON_CONTENT_LAYERS: dict[str, float] = {"relu2_2": 1.0}
-JOHNSON_STYLE_LAYERS: dict[str, float] = {n: 0.25 for n in ("relu1_2", "relu2_2", "relu3_3", "relu4_3")}
 TRAINING, LOSSES = "training", "losses (relative, as in nst transfer)"
 # Crops and style images larger than this would hold every photo decoded at that size in memory.
 MAX_TRAIN_SIDE = 2048
+LR_SCHEDULES = ("constant", "cosine")
 # Blow-ups (see blew_up): a loss above BLOWUP_FACTOR x the median of the last RECENT_LOSSES accepted
 # losses (once MIN_RECENT are known), or a non-finite one.
 BLOWUP_FACTOR = 10.0
@@ -77,21 +82,35 @@ class TrainOptions:
     on the held-out photo ``eval_photo`` (0: never; see :func:`train`).
     Checked when built.
 
+    The defaults are the CPU recipe chosen by equal-step comparisons
+    (docs/feedforward.md, "The recipe"): 128 px crops with the style image at
+    256 px, the loss layers of ``nst transfer`` (content relu4_2, style
+    relu1_1..relu4_1), a network that starts as the identity
+    (:class:`NetConfig` ``identity``), Adam at 1e-3 with a 100-step warm-up,
+    cosine decay and the gradient norm clipped to 1, 4200 steps (about an
+    hour on two CPU cores).
+
     Raises:
         OptionError: a bad value, naming the field.
     """
 
-    size: int = option(256, check="positive", group=TRAINING, help="side of the square training crops in pixels")
+    size: int = option(128, check="positive", group=TRAINING, help="side of the square training crops in pixels")
     batch_size: int = option(4, check="positive", group=TRAINING, help="photos per step")
-    steps: int = option(2000, check="positive", group=TRAINING,
+    steps: int = option(4200, check="positive", group=TRAINING,
                         help="optimizer steps in all (a resumed run continues up to it)")
     epochs: float | None = option(None, check="positive", group=TRAINING,
                                   help="passes over the photos; overrides the step count")
-    lr: float = option(1e-3, check="positive", group=TRAINING, help="Adam learning rate")
+    lr: float = option(1e-3, check="positive", group=TRAINING, help="Adam learning rate (the peak of the schedule)")
+    lr_schedule: str = option("cosine", choices=LR_SCHEDULES, group=TRAINING,
+                              help="learning rate over the run after the warm-up: constant, or cosine decay to 0")
+    warmup: int = option(100, check="nonneg", group=TRAINING, metavar="N",
+                         help="steps of linear learning-rate warm-up from 0 (at most a fifth of the run)")
+    clip_grad: float = option(1.0, check="nonneg", group=TRAINING, metavar="NORM",
+                              help="clip the gradient's global L2 norm to NORM (0: no clipping)")
     seed: int = option(0, group=TRAINING, help="random seed (initialization, crops)")
-    checkpoint_every: int = option(200, check="nonneg", group=TRAINING, metavar="N",
+    checkpoint_every: int = option(500, check="nonneg", group=TRAINING, metavar="N",
                                    help="write model and checkpoint every N steps (0: only at the end)")
-    eval_every: int = option(200, check="nonneg", group=TRAINING, metavar="N",
+    eval_every: int = option(500, check="nonneg", group=TRAINING, metavar="N",
                              help="score the model on a held-out photo every N steps and keep the best-scoring "
                                   "one in MODEL (0: never; MODEL then holds the latest)")
     eval_photo: str | None = option(None, group=TRAINING, metavar="PHOTO",
@@ -105,9 +124,9 @@ class TrainOptions:
     tv_weight: float = option(DEFAULT_TV_WEIGHT, check="nonneg", group=LOSSES, help="total-variation loss weight")
     style_size: int | None = option(None, check="positive", group=LOSSES,
                                     help="long side of the style image in pixels", default_text="2 x the crop size")
-    content_layers: dict[str, float] = option(factory=lambda: dict(JOHNSON_CONTENT_LAYERS), group=LOSSES,
+    content_layers: dict[str, float] = option(factory=lambda: dict(DEFAULT_CONTENT_LAYERS), group=LOSSES,
                                               metavar="LAYER[:W]", help="VGG-19 content layers")
-    style_layers: dict[str, float] = option(factory=lambda: dict(JOHNSON_STYLE_LAYERS), group=LOSSES,
+    style_layers: dict[str, float] = option(factory=lambda: dict(DEFAULT_STYLE_LAYERS), group=LOSSES,
                                             metavar="LAYER[:W]", help="VGG-19 style layers")
     style_loss: str = option("gram", choices=tuple(STYLE_STATISTICS), group=LOSSES,
                              help="style statistics (as in nst transfer): Gram matrices, feature mean and "
@@ -194,6 +213,24 @@ def held_out_score(net: TransformerNet, criterion: Criterion, photo: torch.Tenso
     return {"style": style, "content": content, "score": score}
 
 
+def learning_rate(step: int, steps: int, lr: float, schedule: str = "cosine", warmup: int = 0) -> float:
+    """The learning rate of step ``step`` (0-based) of a run of ``steps``, peak ``lr``.
+
+    A linear warm-up from 0 over the first ``warmup`` steps, at most a fifth
+    of the run (Goyal et al. 2017, "Accurate, Large Minibatch SGD"), then
+    ``lr`` (``"constant"``) or a cosine decay from ``lr`` to 0 at the last step
+    (``"cosine"``, Loshchilov and Hutter 2017, "SGDR", without restarts). A
+    pure function of the step, so a resumed run continues the same schedule.
+    """
+    warmup = min(warmup, steps // 5)
+    if step < warmup:
+        return lr * (step + 1) / (warmup + 1)
+    if schedule == "constant":
+        return lr
+    progress = (step - warmup) / max(steps - warmup, 1)
+    return lr * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+
+
 def blew_up(loss: float, recent: Sequence[float]) -> bool:
     """Whether a training loss is a blow-up: not finite, or above :data:`BLOWUP_FACTOR` x the median of ``recent``.
 
@@ -243,7 +280,9 @@ def train(
     ``opts.checkpoint_every`` steps, at the end, and on Ctrl-C (then
     ``interrupted=True``). With ``resume`` the network, Adam state and step
     count come from the checkpoint (its architecture wins over ``config``)
-    and training continues up to ``opts.steps`` at ``opts.lr``.
+    and training continues up to ``opts.steps`` on the same learning-rate
+    schedule (:func:`learning_rate`: warm-up, then constant or cosine decay;
+    the gradient norm clipped to ``opts.clip_grad``).
 
     Held-out score: with ``opts.eval_every`` > 0 one photo is held out of
     training (``opts.eval_photo``, or else the first readable photo under
@@ -262,7 +301,7 @@ def train(
     :data:`GOOD_STATE_EVERY` steps (after that step's loss passed). A step
     whose loss :func:`blew_up` (non-finite, or over :data:`BLOWUP_FACTOR` x
     the median of the recent losses) is not taken: the copy is restored,
-    the learning rate halved, the step recorded in ``recoveries`` and the
+    the learning rate halved (the whole schedule, for the rest of the run), the step recorded in ``recoveries`` and the
     run goes on from the restored step.
 
     ``on_photos(to train on, unreadable)`` is called once the photos are
@@ -318,8 +357,6 @@ def train(
             optimizer.load_state_dict(optim_state)
         except (ValueError, KeyError, RuntimeError) as e:
             raise NSTError(f"{ckpt}: optimizer state does not fit the network ({e})") from None
-        for group in optimizer.param_groups:
-            group["lr"] = opts.lr
     record = {k: v for k, v in asdict(opts).items() if k not in ("device",)}
     info = ModelInfo(net.config, style=Path(style_path).stem, steps=start, training=record)
     recoveries: list[dict] = []
@@ -363,6 +400,7 @@ def train(
     history: list[dict[str, float]] = []
     last: dict[str, float] = {}
     step, interrupted = start, False
+    lr_scale = 1.0  # halved by each recovery from a blow-up, for the rest of the run
     good, in_a_row = snapshot(start), 0
     recent: deque[float] = deque(maxlen=RECENT_LOSSES)
     generator = torch.Generator()
@@ -370,6 +408,8 @@ def train(
     try:
         while step < steps:
             generator.manual_seed(opts.seed * 1_000_003 + step)  # batch depends only on (seed, step): resumable
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(step, steps, opts.lr * lr_scale, opts.lr_schedule, opts.warmup)
             photo = random_batch(photos, opts.batch_size, opts.size, generator).to(device)
             terms = loss_fn(net(photo), content=photo)
             loss = float(terms["total"].detach())
@@ -378,12 +418,11 @@ def train(
                     raise OptionError("lr", f"training diverged at step {step + 1} (loss {loss}) after "
                                             f"{MAX_RECOVERIES} recoveries in a row; try a smaller one")
                 in_a_row += 1
-                lr = optimizer.param_groups[0]["lr"] / 2
+                lr_scale /= 2
                 good_step, net_state, adam_state = good
                 net.load_state_dict(net_state)
                 optimizer.load_state_dict(copy.deepcopy(adam_state))  # the copy stays as it was
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
+                lr = learning_rate(good_step, steps, opts.lr * lr_scale, opts.lr_schedule, opts.warmup)
                 recoveries.append({"step": step + 1, "loss": loss if math.isfinite(loss) else str(loss),
                                    "restored": good_step, "lr": lr})
                 del history[good_step - start:]
@@ -396,6 +435,8 @@ def train(
                 good, in_a_row = snapshot(step), 0
             optimizer.zero_grad(set_to_none=True)
             terms["total"].backward()
+            if opts.clip_grad:
+                torch.nn.utils.clip_grad_norm_(net.parameters(), opts.clip_grad)
             optimizer.step()
             step += 1
             done += opts.batch_size

@@ -237,11 +237,12 @@ def build_app(web: WebOptions, workspace: jobs.Workspace | None = None) -> gr.Bl
 
             with gr.Tab("Apply a model", id="apply"):
                 gr.Markdown("A network trained for one style with `nst train`: one pass, any size. "
-                            + (f"Models from the folder `{Path(web.models).name}`." if web.models
-                               else "This server has no models folder (`nst web --models DIR`)."))
+                            "The models that ship with nst, "
+                            + (f"then those of the folder `{Path(web.models).name}`." if web.models
+                               else "and no folder of your own (`nst web --models DIR`)."))
                 with gr.Row():
                     # Any name is passed on (a model added after start works through the API too);
-                    # jobs.model_path accepts only the names of model files in the folder.
+                    # jobs.model_path accepts only shipped models' names and the names of model files in the folder.
                     a_model = gr.Dropdown(choices=jobs.list_models(web.models), label="model",
                                           allow_custom_value=True, elem_id="apply-model")
                     a_refresh = gr.Button("refresh the list", size="sm")

@@ -363,22 +363,28 @@ def run_transfer(content_path: str, style_path: str | None, opts: Any, limits: W
 
 
 def list_models(folder: str | os.PathLike | None) -> list[str]:
-    """Names of the model files (``.safetensors``, ``.onnx``) directly in ``folder``, sorted."""
-    if not folder or not Path(folder).is_dir():
-        return []
-    return sorted(p.name for p in Path(folder).iterdir()
-                  if p.is_file() and p.suffix.lower() in (".safetensors", ".onnx"))
+    """The shipped models' names (:func:`nst.catalogue.models`), then the model files
+    (``.safetensors``, ``.onnx``) directly in ``folder``, sorted."""
+    from ..catalogue import models
+
+    files = [] if not folder or not Path(folder).is_dir() else sorted(
+        p.name for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() in (".safetensors", ".onnx"))
+    return [*models(), *files]
 
 
 def model_path(folder: str | os.PathLike | None, name: str | None) -> Path:
-    """The model file ``name`` of the models folder (only names :func:`list_models` lists).
+    """The file of model ``name``: a shipped model, or a file of the models folder (names of :func:`list_models`).
 
     Raises:
-        NSTError: no models folder, no name, or a name not in the folder.
+        NSTError: no name, or a name that is neither shipped nor in the folder (no folder: says how to give one).
     """
+    from ..catalogue import models
+
+    if name in models():
+        return models()[name].path
     if not folder:
-        raise NSTError("this server has no models folder (start it with nst web --models DIR)")
+        raise NSTError("pick a shipped model; this server has no models folder (start it with nst web --models DIR)")
     if not name or name not in list_models(folder):
-        raise NSTError(f"pick a model file of {Path(folder).name} (refresh the list)")
+        raise NSTError(f"pick a shipped model or a model file of {Path(folder).name} (refresh the list)")
     return Path(folder) / name
 
