@@ -97,10 +97,7 @@ def resolve_model(spec: str | os.PathLike) -> str | os.PathLike:
 
     A file that exists under that name is not looked up (files win over names).
     """
-    if not is_style_name(spec) or Path(spec).exists():
-        return spec
-    m = models().get(str(spec))
-    return m.path if m is not None else spec
+    return _named_file(spec, models()) or spec
 
 
 def preset_names() -> list[str]:
@@ -130,10 +127,15 @@ def painting_path(spec: str | os.PathLike) -> Path | None:
 
     A file that exists under that name is not looked up (files win over names).
     """
+    return _named_file(spec, paintings())
+
+
+def _named_file(spec: str | os.PathLike, entries: dict[str, Painting] | dict[str, Model]) -> Path | None:
+    """The file of the entry named ``spec``, or None when ``spec`` is no such name or an existing file."""
     if not is_style_name(spec) or Path(spec).exists():
         return None
-    p = paintings().get(str(spec))
-    return p.path if p is not None else None
+    entry = entries.get(str(spec))
+    return entry.path if entry is not None else None
 
 
 def resolve_style(spec: str | os.PathLike) -> str | os.PathLike:
