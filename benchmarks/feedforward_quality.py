@@ -124,22 +124,23 @@ class Scorer:
                 "content_judge": self.judge.content_distance(x, self.content)}
 
 
-def shift_equivariance(stylizer, content: torch.Tensor, factor: int, shifts=(2, 3, 4, 5, 6),
-                       border: int = 16) -> float:
+def shift_equivariance(stylizer, content: torch.Tensor, output: torch.Tensor, factor: int,
+                       shifts=(2, 3, 4, 5, 6), border: int = 16) -> float:
     """Mean correlation of the model's fine detail on ``content`` ``(1, 3, H, W)`` and on it shifted by ``shifts`` px.
 
-    The shifted input drops ``s`` columns on the left; its output is compared with the
-    unshifted output's columns ``s..``, both cropped to the same width and by ``border`` px.
+    ``output`` is the model's output on ``content`` (same shape). The shifted input drops ``s``
+    columns on the left; its output is compared with ``output``'s columns ``s..``, both cropped
+    to the same width and by ``border`` px.
     """
-    def detail(x: torch.Tensor) -> torch.Tensor:
-        y = stylize_tensor(stylizer, x, factor).mean(1, keepdim=True)
+    def detail(y: torch.Tensor) -> torch.Tensor:
+        y = y.mean(1, keepdim=True)
         return (y - torch.nn.functional.avg_pool2d(y, 9, 1, 4, count_include_pad=False))[0, 0]
 
     w = content.shape[-1] - max(shifts)
-    base = detail(content)
+    base = detail(output)
     corrs = []
     for s in shifts:
-        a = detail(content[..., s:s + w])[border:-border, border:-border]
+        a = detail(stylize_tensor(stylizer, content[..., s:s + w], factor))[border:-border, border:-border]
         b = base[border:-border, s + border:s + w - border]
         corrs.append(float(torch.corrcoef(torch.stack([a.flatten(), b.flatten()]))[0, 1]))
     return statistics.mean(corrs)
@@ -210,9 +211,10 @@ def main() -> None:
         fast_key = cache_key(path, args.style, args.size, None)  # nst fast has no iterations
         fst, fast_s = cached(CACHE / f"{fast_key}__fast.png", lambda: fast(photo), args.recompute)
         t0 = time.perf_counter()
-        mdl = tensor_to_pil(stylize_tensor(stylizer, content, factor))
+        out = stylize_tensor(stylizer, content, factor)
+        mdl = tensor_to_pil(out)
         model_s = time.perf_counter() - t0
-        equivariance = shift_equivariance(stylizer, content, factor)
+        equivariance = shift_equivariance(stylizer, content, out, factor)
         outs = {"optimization": to_size(opt, hw), "fast": to_size(fst, hw), "model": mdl}
         scorer.set_targets(content, styles[0])
         scores = {m: scorer(outs[m]) for m in METHODS}

@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     if str(path).lower().endswith(".safetensors"):
         from ..feedforward.modelfile import describe_model, read_model_info
 
-        info, header = read_model_info(args.image)
+        info, header = read_model_info(path)
         text = f"{args.image}\n{describe_model(info)}"
         shipped = models().get(str(args.image))
         if shipped is not None and path == shipped.path:  # a shipped model: its record from models.toml
