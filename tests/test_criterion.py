@@ -63,6 +63,39 @@ def test_every_statistic_on_a_batch_has_a_gradient(pair, statistic):
     assert float(terms["style"].detach()) == pytest.approx(sum(singles) / 2, rel=1e-4)
 
 
+def test_content_energy_cap_scales_a_louder_photo_down_to_the_style(pair):
+    """``cap_content_energy``: target = photo features x min(1, rms(style) / rms(photo)), in either call order."""
+    from nst import losses as L
+
+    content, style = pair
+    flat = torch.full_like(style, 0.5)  # a style image with almost no feature energy: the photo is louder
+    layer = {"relu2_1": 1.0}
+    plain = Criterion(content_layers=layer, style_layers=LAYERS)
+    plain.set_style([flat])
+    plain.set_content(content)
+    photo = plain.content_targets["relu2_1"]
+    style_rms = L.rms(plain.features(flat, ["relu2_1"])["relu2_1"])
+    expected = style_rms / L.rms(photo)
+    assert expected < 0.5
+    for first_content in (False, True):
+        crit = Criterion(content_layers=layer, style_layers=LAYERS, cap_content_energy=True)
+        steps = [lambda: crit.set_style([flat]), lambda: crit.set_content(content)]
+        for step in (steps[::-1] if first_content else steps):
+            step()
+        assert crit.content_scales["relu2_1"] == pytest.approx(expected, rel=1e-4)
+        assert torch.allclose(crit.content_targets["relu2_1"], photo * expected, rtol=1e-4, atol=1e-6)
+        assert crit.content_normalizers["relu2_1"] == pytest.approx(L.inverse_energy(photo * expected, mean=True),
+                                                                   rel=1e-4)
+        # The photo itself is now (1 - s)^2 / s^2 away from its quieter target (relative squared error).
+        assert float(crit(content)["content"]) == pytest.approx((1 - expected) ** 2 / expected**2, rel=1e-3)
+    # A quieter photo (flat) against a busy style keeps its own features.
+    crit = Criterion(content_layers=layer, style_layers=LAYERS, cap_content_energy=True)
+    crit.set_style([content])
+    crit.set_content(flat)
+    assert crit.content_scales["relu2_1"] == 1.0
+    assert plain.content_scales["relu2_1"] == 1.0
+
+
 def test_masks_need_one_per_style(pair):
     content, style = pair
     crit = Criterion(style_layers=LAYERS)

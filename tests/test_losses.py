@@ -47,6 +47,13 @@ def test_loss_values():
     assert L.inverse_energy(torch.full((1, 2, 2, 2), 2.0), mean=True) == pytest.approx(1 / 4)
 
 
+def test_energy_cap_quiets_a_louder_content_target_and_never_raises_one():
+    assert L.rms(torch.tensor([3.0, 4.0])) == pytest.approx((12.5) ** 0.5)
+    assert L.energy_cap(content_rms=2.0, style_rms=1.0) == pytest.approx(0.5)
+    assert L.energy_cap(content_rms=1.0, style_rms=2.0) == 1.0
+    assert L.energy_cap(content_rms=0.0, style_rms=1.0) == 1.0
+
+
 def test_tv_loss_values():
     assert float(L.tv_loss(torch.full((1, 3, 8, 8), 0.3))) == 0.0
     # Vertical stripes alternating 0/1: horizontal differences all 1, vertical all 0.

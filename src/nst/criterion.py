@@ -102,6 +102,10 @@ class Criterion(torch.nn.Module):
             (nst's: each term divided by its target's energy) or the raw sums
             of a published recipe (``"gatys"``, ``"keras"``, ``"tf"``; Gram
             statistics only), for which the recipe's weights mean what they meant.
+        cap_content_energy: scale each fixed content target (:meth:`set_content`)
+            down to the style images' loudness at that layer where the photo's is
+            higher (:func:`nst.losses.energy_cap`; never up). Training's per-call
+            content targets are not scaled.
 
     The network is truncated after the deepest layer used and runs under
     autocast where :func:`nst.device.amp_dtype` picks a dtype, in the layout of
@@ -127,6 +131,7 @@ class Criterion(torch.nn.Module):
         style_weight: float = DEFAULT_STYLE_WEIGHT,
         tv_weight: float = DEFAULT_TV_WEIGHT,
         loss_form: str = "relative",
+        cap_content_energy: bool = False,
     ) -> None:
         super().__init__()
         if style_loss not in L.STYLE_STATISTICS:
@@ -149,9 +154,14 @@ class Criterion(torch.nn.Module):
         self.style_loss = style_loss
         self.statistic = L.STYLE_STATISTICS[style_loss]
         self.weights = {"content": content_weight, "style": style_weight, "tv": tv_weight}
+        self.cap_content_energy = cap_content_energy
         self.content_targets: dict[str, torch.Tensor] = {}
         self.content_normalizers: dict[str, float] = {}
+        # The factor each content target was scaled by (1.0: the photo's own features).
+        self.content_scales: dict[str, float] = {}
         self.style_terms: dict[str, list[StyleTerm]] = {}
+        self._photo_features: dict[str, torch.Tensor] = {}
+        self._style_rms: dict[str, float] = {}
 
     def features(self, image: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
         """Float32 activations of ``layers`` for ``image`` ``(N, 3, H, W)``.
@@ -169,8 +179,19 @@ class Criterion(torch.nn.Module):
     def set_content(self, content: torch.Tensor) -> None:
         """Fix the content targets: the features of ``content`` ``(1, 3, H, W)`` at the content layers."""
         feats = self.features(content.to(self.device), list(self.content_layers))
-        self.content_targets = {n: feats[n].detach().clone() for n in self.content_layers}
-        self.content_normalizers = {n: L.inverse_energy(t, mean=True) for n, t in self.content_targets.items()}
+        self._photo_features = {n: feats[n].detach().clone() for n in self.content_layers}
+        self._update_content_targets()
+
+    def _update_content_targets(self) -> None:
+        """Content targets from the photo's features, capped at the style's loudness where enabled."""
+        self.content_targets, self.content_normalizers, self.content_scales = {}, {}, {}
+        for n, f in self._photo_features.items():
+            scale = 1.0
+            if self.cap_content_energy and n in self._style_rms:
+                scale = L.energy_cap(L.rms(f), self._style_rms[n])
+            self.content_targets[n] = f * scale if scale < 1.0 else f
+            self.content_normalizers[n] = L.inverse_energy(self.content_targets[n], mean=True)
+            self.content_scales[n] = scale
 
     @torch.no_grad()
     def set_style(
@@ -214,7 +235,8 @@ class Criterion(torch.nn.Module):
         blend = normalize_blend(blend, len(styles))
         stat = self.statistic
         layers = list(self.style_layers)
-        style_feats = [self.features(s.to(self.device), layers) for s in styles]
+        louder = [n for n in self.content_layers if n not in layers] if self.cap_content_energy else []
+        style_feats = [self.features(s.to(self.device), layers + louder) for s in styles]
         fine_feats = None if fine_style is None else self.features(fine_style.to(self.device), layers)
         if masks is not None:
             h, w = size if size is not None else masks[0].shape[-2:]
@@ -235,6 +257,10 @@ class Criterion(torch.nn.Module):
                 target = stat.target(st)
                 terms.append(StyleTerm(w, m, target, 1.0 / max(stat.energy(target), 1e-12)))
             self.style_terms[n] = terms
+        # The style images' loudness at the content layers (blended like their statistics).
+        self._style_rms = {n: sum(b * L.rms(f[n]) ** 2 for b, f in zip(blend, style_feats)) ** 0.5
+                           for n in self.content_layers if self.cap_content_energy}
+        self._update_content_targets()
 
     @property
     def normalizers(self) -> dict[tuple[str, str], float]:

@@ -93,6 +93,31 @@ def style_loss(gram: torch.Tensor, target_gram: torch.Tensor, normalizer: float 
     return torch.sum((gram - target_gram) ** 2) / gram.shape[0] * normalizer
 
 
+def rms(features: torch.Tensor) -> float:
+    """Root mean square of a feature map (any shape): ``sqrt(mean(features**2))``, in float64."""
+    return float(features.detach().double().pow(2).mean().sqrt())
+
+
+def energy_cap(content_rms: float, style_rms: float) -> float:
+    """The factor that quiets a content target to the style's loudness: ``min(1, style_rms / content_rms)``.
+
+    Content and style pull a layer's features towards different energies:
+    the content loss towards the photo's, the style loss (through the
+    layers around it) towards the painting's. Where the photo's features at
+    the content layer are louder (root mean square larger) than the
+    painting's, the content target is scaled down to the painting's level so
+    that the two terms stop fighting over energy and only the structure is
+    kept; a photo quieter than the painting keeps its own target (never
+    scaled up). The idea of a content target at the painting's statistics
+    follows Huang and Belongie 2017 (AdaIN, sec. 6), which trains against
+    ``AdaIN(photo, painting)`` instead of the photo's features; this is its
+    one-sided, global form (one factor per layer, not per channel).
+    """
+    if content_rms <= 0:
+        return 1.0
+    return min(1.0, style_rms / content_rms)
+
+
 def inverse_energy(target: torch.Tensor, mean: bool = False) -> float:
     """``1 / sum(target**2)`` (or ``1 / mean(target**2)``), guarded against zero.
 

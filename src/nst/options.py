@@ -111,6 +111,10 @@ class TransferOptions:
     style_layers: dict[str, float] = option(
         factory=lambda: dict(DEFAULT_STYLE_LAYERS), group=LOSSES, metavar="LAYER[:W]",
         help="style layers with optional weights (a layer without one gets 1/count)")
+    cap_content_energy: bool = option(
+        True, group=LOSSES,
+        help="where the photo's features at the content layer are louder than the style image's, scale the content "
+             "target down to the style's level (never up), so content and style stop fighting over energy")
     loss_form: str = option(
         "relative", choices=tuple(LOSS_FORMS), group=LOSSES, expert=True,
         help="relative: each term divided by its target's energy (nst's; weights mean the same for any image); "

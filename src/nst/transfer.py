@@ -126,6 +126,8 @@ class StyleTransfer:
             ``"gram"`` (Gatys et al. 2015), ``"mean-cov"`` or ``"wasserstein"``.
         loss_form: ``"relative"`` (nst's) or a recipe's raw sums, see
             :data:`nst.losses.LOSS_FORMS`.
+        cap_content_energy: quiet the content target to the style's loudness
+            where the photo's is higher (:func:`nst.losses.energy_cap`).
 
     The network is truncated after the deepest requested layer.
 
@@ -146,9 +148,10 @@ class StyleTransfer:
         device: torch.device | str = "cpu",
         style_loss: str = "gram",
         loss_form: str = "relative",
+        cap_content_energy: bool = False,
     ) -> None:
         self.criterion = Criterion(model, weights, pooling, content_layers, style_layers, device, style_loss,
-                                   loss_form=loss_form)
+                                   loss_form=loss_form, cap_content_energy=cap_content_energy)
         self.device = self.criterion.device
         self.content_layers = self.criterion.content_layers
         self.style_layers = self.criterion.style_layers
