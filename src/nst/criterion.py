@@ -235,8 +235,8 @@ class Criterion(torch.nn.Module):
         blend = normalize_blend(blend, len(styles))
         stat = self.statistic
         layers = list(self.style_layers)
-        louder = [n for n in self.content_layers if n not in layers] if self.cap_content_energy else []
-        style_feats = [self.features(s.to(self.device), layers + louder) for s in styles]
+        content_only = [n for n in self.content_layers if n not in layers] if self.cap_content_energy else []
+        style_feats = [self.features(s.to(self.device), layers + content_only) for s in styles]
         fine_feats = None if fine_style is None else self.features(fine_style.to(self.device), layers)
         if masks is not None:
             h, w = size if size is not None else masks[0].shape[-2:]
