@@ -257,10 +257,11 @@ class Criterion(torch.nn.Module):
                 target = stat.target(st)
                 terms.append(StyleTerm(w, m, target, 1.0 / max(stat.energy(target), 1e-12)))
             self.style_terms[n] = terms
-        # The style images' loudness at the content layers (blended like their statistics).
-        self._style_rms = {n: sum(b * L.rms(f[n]) ** 2 for b, f in zip(blend, style_feats)) ** 0.5
-                           for n in self.content_layers if self.cap_content_energy}
-        self._update_content_targets()
+        if self.cap_content_energy:
+            # The style images' loudness at the content layers (blended like their statistics).
+            self._style_rms = {n: sum(b * L.rms(f[n]) ** 2 for b, f in zip(blend, style_feats)) ** 0.5
+                               for n in self.content_layers}
+            self._update_content_targets()  # a content image set first gets its cap now
 
     @property
     def normalizers(self) -> dict[tuple[str, str], float]:
