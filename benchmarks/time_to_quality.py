@@ -175,8 +175,8 @@ class Race:
         self.last = time.perf_counter()
 
 
-def strip(rows: list[tuple[Path, Path, Path]], out: Path, side: int = 320) -> None:
-    """A picture: one row per pair, photo | pastiche 300 steps | nst default, each ``side`` px long."""
+def strip(rows: list[tuple[Path, Path, Path]], out: Path, label: str = "nst default", side: int = 320) -> None:
+    """A picture: one row per pair, photo | pastiche 300 steps | nst's output (``label``), each ``side`` px long."""
     from PIL import Image, ImageDraw
 
     tiles = [[load_image(p) for p in row] for row in rows]
@@ -187,8 +187,8 @@ def strip(rows: list[tuple[Path, Path, Path]], out: Path, side: int = 320) -> No
     heights = [max(im.size[1] for im in row) for row in tiles]
     sheet = Image.new("RGB", (w, 18 + sum(heights)), "white")
     draw = ImageDraw.Draw(sheet)
-    for j, label in enumerate(("photo", f"pastiche, {PASTICHE_STEPS} steps", "nst default")):
-        draw.text((j * side + 4, 3), label, fill="black")
+    for j, title in enumerate(("photo", f"pastiche, {PASTICHE_STEPS} steps", label)):
+        draw.text((j * side + 4, 3), title, fill="black")
     y = 18
     for row, h in zip(tiles, heights):
         for j, im in enumerate(row):
@@ -204,6 +204,8 @@ def main() -> None:
     ap.add_argument("--reference-only", action="store_true", help="only compute the pastiche references")
     ap.add_argument("--scales", type=int, nargs="+", default=None, help="try another schedule (default: nst's)")
     ap.add_argument("--iterations", type=int, default=None, help="full-size iterations (default: nst's)")
+    ap.add_argument("--style-weight", type=float, default=None,
+                    help="nst's run at this style weight instead of its default (the scoring objective stays fixed)")
     ap.add_argument("--objective", choices=OBJECTIVES, default="l4", help="the fixed objective (see OBJECTIVES)")
     ap.add_argument("--strip", type=Path, metavar="OUT.jpg", help="write photo | pastiche | nst side by side")
     a = ap.parse_args()
@@ -226,16 +228,18 @@ def main() -> None:
         if a.reference_only:
             continue
         race = Race(st, opts, ref, pastiche_artist(content, style, st, opts))
+        weight = {} if a.style_weight is None else {"style_weight": a.style_weight}
+        run_options = TransferOptions(scales=a.scales, iterations=a.iterations, **weight)
+        who = "nst default" if a.style_weight is None else f"nst at style weight {a.style_weight:g}"
         race.artist.draw()  # warm-up
         race.last = time.perf_counter()
-        result = run_coarse_to_fine(content, [style], TransferOptions(scales=a.scales, iterations=a.iterations),
-                                    progress=False, callback=race)
+        result = run_coarse_to_fine(content, [style], run_options, progress=False, callback=race)
         peer_s = PASTICHE_STEPS * statistics.median(race.peer)
-        final_png = OUT / f"nst_{stem}.png"
+        final_png = OUT / f"nst_{stem}{'' if a.style_weight is None else f'_sw{a.style_weight:g}'}.png"
         save_image(result.image, final_png)
         rows.append((content, ref_png, final_png))
         fin, fin_j = race.final, judged(judge, result.image, content, style)
-        print(f"  nst default, end of run ({race.elapsed:.1f} s, {race.count} iterations over all scales): "
+        print(f"  {who}, end of run ({race.elapsed:.1f} s, {race.count} iterations over all scales): "
               f"style {fin['style']:.4f} ({fin['style'] / ref['style']:.2f}x pastiche) content {fin['content']:.4f} "
               f"({fin['content'] / ref['content']:.2f}x); judge style {fin_j['style']:.3f} "
               f"({fin_j['style'] / ref_j['style']:.2f}x) content {fin_j['content']:.3f} "
@@ -255,7 +259,7 @@ def main() -> None:
     if ratios:
         print(f"worst ratio {max(ratios):.3f} (bar <= 0.2)")
     if a.strip and rows:
-        strip(rows, a.strip)
+        strip(rows, a.strip, "nst default" if a.style_weight is None else f"nst, style weight {a.style_weight:g}")
 
 
 if __name__ == "__main__":
