@@ -54,7 +54,7 @@ def main(groups: list[str]) -> None:
     if "weight" in groups:
         strip("readme_style_weight.jpg", [
             ("--style-weight 3", run(tmp, "w3", "starry-night", "--size", SIZE, "--style-weight", "3")),
-            ("10 (default)", default("starry-night")),
+            ("15 (default)", default("starry-night")),
             ("--style-weight 30", run(tmp, "w30", "starry-night", "--size", SIZE, "--style-weight", "30")),
         ])
     if "scale" in groups:

@@ -36,7 +36,7 @@ def stylize(
             the scale's size); raising ``KeyboardInterrupt`` in it ends the run
             with the best image so far. For live previews (notebooks, a web page).
         **options: any field of :class:`~nst.options.TransferOptions`
-            (``size=512, iterations=300, style_weight=10, init="content", ...``).
+            (``size=512, iterations=300, style_weight=15, init="content", ...``).
 
     Returns:
         8-bit RGB ``PIL.Image.Image`` whose long side is ``size``.

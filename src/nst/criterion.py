@@ -35,7 +35,12 @@ from .errors import OptionError
 from .vgg import layer_names, layer_size, parse_layers
 from .weights import load_vgg
 
-DEFAULT_CONTENT_LAYERS: dict[str, float] = {"relu4_2": 1.0}
+# Gatys et al. 2015 hold the content at relu4_2 alone. nst adds relu2_2 (Johnson et al. 2016's content layer) at a
+# quarter weight: it keeps flat areas and edges of the photo from being rebuilt as the painting's texture (a
+# pyramid's sky, a lecture hall's walls); the style weight went from 10 to 15 with it, so the style is as strong as
+# before. Chosen on the grid of photos x paintings (benchmarks/balance_grid.py, docs/balance.md, "Content on two
+# layers").
+DEFAULT_CONTENT_LAYERS: dict[str, float] = {"relu2_2": 0.25, "relu4_2": 1.0}
 # Gatys et al. 2015: relu1_1..relu5_1 at equal weights (w_l = 1/5); texture synthesis (nst reconstruct) keeps them.
 GATYS_STYLE_LAYERS: dict[str, float] = {f"relu{b}_1": 0.2 for b in range(1, 6)}
 # nst's default: relu1_1..relu4_1 at equal weights, as in Huang and Belongie 2017 (AdaIN); Johnson et al. 2016
@@ -44,7 +49,7 @@ GATYS_STYLE_LAYERS: dict[str, float] = {f"relu{b}_1": 0.2 for b in range(1, 6)}
 # (benchmarks/balance_grid.py, docs/balance.md).
 DEFAULT_STYLE_LAYERS: dict[str, float] = {f"relu{b}_1": 0.25 for b in range(1, 5)}
 DEFAULT_CONTENT_WEIGHT = 1.0
-DEFAULT_STYLE_WEIGHT = 10.0
+DEFAULT_STYLE_WEIGHT = 15.0
 DEFAULT_TV_WEIGHT = 1.0
 # Layers whose style targets come from the fine-texture style image (``style_fine``).
 FINE_LAYERS = ("relu1_1", "relu2_1")
@@ -91,7 +96,7 @@ class Criterion(torch.nn.Module):
         model: ``"vgg19"`` or ``"vgg16"`` (:data:`nst.vgg.MODELS`).
         weights: weights source, see :func:`nst.weights.load_vgg`.
         pooling: ``"max"`` or ``"avg"``.
-        content_layers: ``{layer: weight}`` (default ``{"relu4_2": 1}``).
+        content_layers: ``{layer: weight}`` (default relu2_2 at 0.25 and relu4_2 at 1, :data:`DEFAULT_CONTENT_LAYERS`).
         style_layers: ``{layer: weight}`` (default relu1_1..relu4_1 at 0.25 each, :data:`DEFAULT_STYLE_LAYERS`).
         device: torch device.
         style_loss: a key of :data:`nst.losses.STYLE_STATISTICS`: ``"gram"``

@@ -23,6 +23,7 @@ from .criterion import (
     weigh,
 )
 from .errors import OptionError
+from .vgg import feature_bytes
 
 # Optimizers (``optimizer``) and their default learning rates.
 DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
@@ -51,8 +52,12 @@ LBFGS_SEARCH_EVALS = 10
 # and the weights, and the full-resolution maps alive at once while the
 # backward pass goes through block 1 (gradients of conv outputs, of ReLU, of
 # the Gram matrix, their sum) -- 4.5 maps fitted, 6 planned for a margin.
+# Each content layer adds CONTENT_COPIES of its feature maps: the target, and one
+# transient map in the step (relu2_2 at 2048x1536, 0.375 GiB of features, raised
+# the peak RSS of 2 iterations at full size by 0.73 GiB).
 PROCESS_BYTES = 600 << 20
 PEAK_TRANSIENT_MAPS = 6
+CONTENT_COPIES = 2
 
 Callback = Callable[["Step"], None]
 
@@ -119,7 +124,7 @@ class StyleTransfer:
         model: ``"vgg19"`` (default) or ``"vgg16"``.
         weights: weights source, see :func:`nst.weights.load_vgg`.
         pooling: ``"max"`` or ``"avg"``.
-        content_layers: ``{layer: weight}``, default ``{"relu4_2": 1}``.
+        content_layers: ``{layer: weight}``, default ``{"relu2_2": 0.25, "relu4_2": 1}``.
         style_layers: ``{layer: weight}``, default relu1_1..relu4_1 at 0.25 each.
         device: torch device (already resolved).
         style_loss: style statistic, a key of :data:`nst.losses.STYLE_STATISTICS`:
@@ -168,7 +173,8 @@ class StyleTransfer:
 
         The estimate of the peak is the activations kept for backward
         (:meth:`VGG.activation_bytes`), plus :data:`PEAK_TRANSIENT_MAPS`
-        full-resolution 64-channel float32 maps for the backward pass, the
+        full-resolution 64-channel float32 maps for the backward pass,
+        :data:`CONTENT_COPIES` of each content layer's feature maps, the
         L-BFGS history and :data:`PROCESS_BYTES`. Calibrated against the peak
         RSS of ``--size 2048`` runs (``benchmarks/memory.py``). Sets and returns
         ``checkpoint_blocks`` (0 when it fits without; 5 when nothing fits, as
@@ -185,7 +191,8 @@ class StyleTransfer:
         numel = 3 * height * width
         fixed = (PROCESS_BYTES + 2 * 4 * numel * lbfgs_history(numel)
                  + PEAK_TRANSIENT_MAPS * 4 * 64 * height * width)
-        return self.criterion.net.activation_bytes(height, width, self.layers, checkpoint_blocks) + fixed
+        content = CONTENT_COPIES * sum(feature_bytes(height, width, n) for n in self.content_layers)
+        return self.criterion.net.activation_bytes(height, width, self.layers, checkpoint_blocks) + fixed + content
 
     def set_targets(
         self,

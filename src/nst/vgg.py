@@ -77,6 +77,12 @@ def layer_size(height: int, width: int, name: str) -> tuple[int, int]:
     return height // k, width // k
 
 
+def feature_bytes(height: int, width: int, name: str) -> int:
+    """Bytes of layer ``name``'s float32 feature maps ``(1, C, h, w)`` for an ``height x width`` input."""
+    h, w = layer_size(height, width, name)
+    return 4 * CHANNELS[block_of(name) - 1] * h * w
+
+
 def conv_names(arch: str = "vgg19") -> tuple[str, ...]:
     """The convolution layer names of ``arch`` in order (16 for VGG-19, 13 for VGG-16)."""
     return tuple(n for n in layer_names(arch) if n.startswith("conv"))
