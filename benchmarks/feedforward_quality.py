@@ -31,9 +31,9 @@ ratios are printed beside them, without a bar).
 
 The optimization (about 35 s per photo at 256 px on 2 cores) and nst fast outputs are
 cached as PNG in ``benchmarks/out/ffq/`` per (photo, style, size; the optimization's also
-per ``--iterations``), keyed by the files' names and contents, so several models can be
-compared on the same photos; delete the folder (or pass ``--recompute``) after changing
-nst's defaults.
+per ``--iterations`` and per nst's resolved options, so a change of defaults recomputes it),
+keyed by the files' names and contents, so several models can be compared on the same photos
+(``--recompute`` redoes them).
 
     python benchmarks/feedforward_quality.py MODEL STYLE --photos P1 P2 P3 [--size 256]
         [--iterations N] [--strip OUT.jpg] [--json OUT.json] [--recompute]
@@ -61,6 +61,7 @@ from nst.catalogue import resolve_style
 from nst.coarse_to_fine import prepare_images
 from nst.feedforward.stylize import load_runner, stylize_tensor
 from nst.images import load_image, pil_to_tensor, resize, save_image, tensor_to_pil
+from nst.options import TransferOptions
 from nst.visualize import fit_label
 
 CACHE = Path(__file__).resolve().parent / "out" / "ffq"
@@ -195,6 +196,8 @@ def main() -> None:
     style_img = load_image(args.style)
     fast = FastStylizer(style_img, FastOptions(size=args.size))
     opt_kwargs = {"size": args.size} | ({"iterations": args.iterations} if args.iterations is not None else {})
+    # The optimization's outputs are cached per nst's resolved options, so a change of defaults recomputes them.
+    options_tag = hashlib.sha256(repr(TransferOptions(**opt_kwargs)).encode()).hexdigest()[:8]
     scorer = Scorer()
     print(f"model {args.model}, style {args.style.name}, {len(args.photos)} held-out photos at {args.size} px; "
           f"optimization: nst.stylize defaults{'' if args.iterations is None else f', {args.iterations} iterations'}"
@@ -206,8 +209,8 @@ def main() -> None:
         content, styles = prepare_images(photo, [style_img], args.size)
         hw = tuple(content.shape[-2:])
         key = cache_key(path, args.style, args.size, args.iterations)
-        opt, opt_s = cached(CACHE / f"{key}__optimization.png", lambda: nst.stylize(photo, style_img, **opt_kwargs),
-                            args.recompute)
+        opt, opt_s = cached(CACHE / f"{key}__optimization-{options_tag}.png",
+                            lambda: nst.stylize(photo, style_img, **opt_kwargs), args.recompute)
         fast_key = cache_key(path, args.style, args.size, None)  # nst fast has no iterations
         fst, fast_s = cached(CACHE / f"{fast_key}__fast.png", lambda: fast(photo), args.recompute)
         t0 = time.perf_counter()
