@@ -94,12 +94,21 @@ class Scorer:
 def run_variant(name: str, options: dict, pairs, scorer: Scorer) -> None:
     """Stylize and score every pair not yet in the variant's folder."""
     import nst
+    from nst.options import TransferOptions
 
     folder = OUT / name
     folder.mkdir(parents=True, exist_ok=True)
     scores = folder / "scores.jsonl"
     done = {json.loads(line)["pair"] for line in scores.read_text().splitlines()} if scores.is_file() else set()
-    (folder / "options.json").write_text(json.dumps(options, indent=1))
+    # nst's options as resolved now (defaults included): a variant's cached outputs are only resumed under the
+    # same ones, so a change of nst's defaults cannot mix old and new pictures in one variant.
+    resolved = "nst fast" if name == "fast" else repr(TransferOptions(size=SIZE, **options))
+    meta = folder / "options.json"
+    before = json.loads(meta.read_text()).get("resolved") if meta.is_file() else None
+    if done and before != resolved:
+        raise SystemExit(f"{folder}: its {len(done)} pairs were made with other options than nst's now "
+                         "(or before they were recorded); pick another --variant name, or delete the folder")
+    meta.write_text(json.dumps({**options, "resolved": resolved}, indent=1))
     for photo, painting in pairs:
         pair = f"{photo.stem}__{painting.stem}"
         if pair in done:
