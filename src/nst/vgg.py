@@ -308,20 +308,16 @@ class VGG(nn.Module):
         ``checkpoint_blocks``, not an exact figure.
         """
         deepest = max(self.names.index(n) for n in layers)
-        total, h, w = 0, height, width
+        total = 0
         for name in self.names[: deepest + 1]:
-            block = block_of(name)
-            c = CHANNELS[block - 1]
-            if block <= checkpoint_blocks:
-                if name.startswith("pool"):
-                    h, w = h // 2, w // 2
-                    total += 4 * c * h * w  # the next block's input
-                continue
-            if name.startswith("conv"):
-                total += 4 * c * h * w
-            elif name.startswith("pool"):
-                h, w = h // 2, w // 2
-                total += (8 if self.pooling == "max" else 0) * c * h * w
+            pool = name.startswith("pool")
+            if block_of(name) <= checkpoint_blocks:
+                if pool:
+                    total += feature_bytes(height, width, name)  # the next block's input
+            elif name.startswith("conv"):
+                total += feature_bytes(height, width, name)
+            elif pool and self.pooling == "max":
+                total += 2 * feature_bytes(height, width, name)  # its int64 indices
         return total
 
     def load_conv_weights(self, weights: Mapping[str, tuple[torch.Tensor, torch.Tensor]]) -> None:
