@@ -73,16 +73,15 @@ def test_default_content_layers_keep_the_photos_fine_structure():
     # no higher, and the style term pays little for it.
     cafe = load_image(painting_path("cafe-terrace"))
     content, styles = prepare_images(load_image(bundled("chelsea.png")), [cafe], 96)
-    fine, deep = StyleTransfer(content_layers={"relu2_2": 1.0}), StyleTransfer(content_layers={"relu4_2": 1.0})
+    scorers = StyleTransfer(content_layers={"relu2_2": 1.0}), StyleTransfer(content_layers={"relu4_2": 1.0})
+    for scorer in scorers:
+        scorer.set_targets(content, styles)
     scores = {}
     for name, layers in (("default", None), ("relu4_2 only", {"relu4_2": 1.0})):
         st = StyleTransfer(content_layers=layers)
         st.set_targets(content, styles)
         x = st.optimize(content, iterations=40).image
-        scores[name] = []
-        for scorer in (fine, deep):
-            scorer.set_targets(content, styles)
-            scores[name] += raw_losses(scorer, x)
+        scores[name] = [term for scorer in scorers for term in raw_losses(scorer, x)]
     (fine_d, style_d, deep_d, _), (fine_o, style_o, deep_o, _) = scores["default"], scores["relu4_2 only"]
     assert fine_d < 0.8 * fine_o, scores  # measured 0.68x
     assert deep_d <= deep_o, scores  # measured 0.96x
