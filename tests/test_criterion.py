@@ -96,6 +96,39 @@ def test_content_energy_cap_scales_a_louder_photo_down_to_the_style(pair):
     assert plain.content_scales["relu2_1"] == 1.0
 
 
+def test_deep_style_boost_raises_the_deepest_style_term_of_a_louder_photo(pair):
+    """``boost_deep_style``: the deepest style layer's weight x (rms(photo) / rms(style))^2 there, in either
+    call order; the other layers, the content term and a quieter photo are unchanged."""
+    from nst import losses as L
+
+    content, _ = pair
+    dim = content * 0.7 + 0.15  # the photo at 70 % contrast: about 2x less energy at relu2_1, the deepest layer
+    plain = Criterion(content_layers={"relu2_1": 1.0}, style_layers=LAYERS)
+    rms = {n: L.rms(plain.features(im, ["relu2_1"])["relu2_1"]) for n, im in (("photo", content), ("style", dim))}
+    expected = (rms["photo"] / rms["style"]) ** 2
+    assert 1.5 < expected < L.MAX_STYLE_BOOST
+    plain.set_style([dim])
+    plain.set_content(content)
+    deep = Criterion(content_layers={"relu2_1": 1.0}, style_layers={"relu2_1": 0.5})
+    deep.set_style([dim])
+    x = torch.rand(content.shape, generator=torch.Generator().manual_seed(3))
+    for first_content in (False, True):
+        crit = Criterion(content_layers={"relu2_1": 1.0}, style_layers=LAYERS, boost_deep_style=True)
+        steps = [lambda: crit.set_style([dim]), lambda: crit.set_content(content)]
+        for step in (steps[::-1] if first_content else steps):
+            step()
+        assert crit.style_boosts == {"relu2_1": pytest.approx(expected, rel=1e-4)}
+        got, base = crit.unweighted(x), plain.unweighted(x)
+        extra = (expected - 1) * float(deep.unweighted(x, content=content)["style"])
+        assert float(got["style"]) == pytest.approx(float(base["style"]) + extra, rel=1e-4)
+        assert float(got["content"]) == pytest.approx(float(base["content"]), rel=1e-6)
+    # A quieter photo against a louder style image: no boost.
+    crit = Criterion(content_layers={"relu2_1": 1.0}, style_layers=LAYERS, boost_deep_style=True)
+    crit.set_style([content])
+    crit.set_content(dim)
+    assert crit.style_boosts == {"relu2_1": 1.0}
+
+
 def test_masks_need_one_per_style(pair):
     content, style = pair
     crit = Criterion(style_layers=LAYERS)

@@ -54,6 +54,14 @@ def test_energy_cap_quiets_a_louder_content_target_and_never_raises_one():
     assert L.energy_cap(content_rms=0.0, style_rms=1.0) == 1.0
 
 
+def test_style_boost_is_the_energy_ratio_of_a_louder_photo_between_1_and_the_limit():
+    assert L.style_boost(content_rms=1.5, style_rms=1.0) == pytest.approx(2.25)
+    assert L.style_boost(content_rms=3.0, style_rms=1.0) == L.MAX_STYLE_BOOST == 4.0
+    assert L.style_boost(content_rms=3.0, style_rms=1.0, limit=16.0) == pytest.approx(9.0)
+    assert L.style_boost(content_rms=1.0, style_rms=2.0) == 1.0  # a quieter photo: never down
+    assert L.style_boost(content_rms=1.0, style_rms=0.0) == 1.0
+
+
 def test_tv_loss_values():
     assert float(L.tv_loss(torch.full((1, 3, 8, 8), 0.3))) == 0.0
     # Vertical stripes alternating 0/1: horizontal differences all 1, vertical all 0.

@@ -181,7 +181,7 @@ def run_coarse_to_fine(
     torch.manual_seed(opts.seed)
     st = StyleTransfer(opts.model, opts.weights, opts.pooling, opts.content_layers, opts.style_layers, device,
                        style_loss=opts.style_loss, loss_form=opts.loss_form,
-                       cap_content_energy=opts.cap_content_energy)
+                       cap_content_energy=opts.cap_content_energy, boost_deep_style=opts.boost_deep_style)
     budget = memory_budget(device, opts.max_memory)
     check_sizes(st, content_pil.size, [s.size for s in style_pils], schedule, opts, budget)
     cb = ProgressCallback(sum(sc.iterations for sc in schedule), progress, opts.save_every, opts.save_dir,

@@ -111,6 +111,11 @@ class Criterion(torch.nn.Module):
             down to the style images' loudness at that layer where the photo's is
             higher (:func:`nst.losses.energy_cap`; never up). Training's per-call
             content targets are not scaled.
+        boost_deep_style: multiply the deepest style layer's weight by the
+            photo's energy over the style images' at that layer where the photo
+            is louder (:func:`nst.losses.style_boost`, at most 4; never down),
+            once :meth:`set_content` and :meth:`set_style` are both called. Not
+            applied to training's per-call content.
 
     The network is truncated after the deepest layer used and runs under
     autocast where :func:`nst.device.amp_dtype` picks a dtype, in the layout of
@@ -137,6 +142,7 @@ class Criterion(torch.nn.Module):
         tv_weight: float = DEFAULT_TV_WEIGHT,
         loss_form: str = "relative",
         cap_content_energy: bool = False,
+        boost_deep_style: bool = False,
     ) -> None:
         super().__init__()
         if style_loss not in L.STYLE_STATISTICS:
@@ -160,6 +166,11 @@ class Criterion(torch.nn.Module):
         self.statistic = L.STYLE_STATISTICS[style_loss]
         self.weights = {"content": content_weight, "style": style_weight, "tv": tv_weight}
         self.cap_content_energy = cap_content_energy
+        self.boost_deep_style = boost_deep_style
+        self.deepest_style_layer = max(self.style_layers, key=order.index)
+        # The multiplier of each style layer's weight (empty: all 1).
+        self.style_boosts: dict[str, float] = {}
+        self._photo_rms: dict[str, float] = {}
         self.content_targets: dict[str, torch.Tensor] = {}
         self.content_normalizers: dict[str, float] = {}
         # The factor each content target was scaled by (1.0: the photo's own features).
@@ -183,12 +194,17 @@ class Criterion(torch.nn.Module):
     @torch.no_grad()
     def set_content(self, content: torch.Tensor) -> None:
         """Fix the content targets: the features of ``content`` ``(1, 3, H, W)`` at the content layers."""
-        feats = self.features(content.to(self.device), list(self.content_layers))
+        deep = [self.deepest_style_layer] if self.boost_deep_style else []
+        feats = self.features(content.to(self.device), list(dict.fromkeys([*self.content_layers, *deep])))
         self._photo_features = {n: feats[n].detach().clone() for n in self.content_layers}
+        self._photo_rms = {n: L.rms(feats[n]) for n in deep}
         self._update_content_targets()
 
     def _update_content_targets(self) -> None:
-        """Content targets from the photo's features, capped at the style's loudness where enabled."""
+        """Content targets from the photo's features, capped at the style's loudness where enabled,
+        and the deep style layer's boost (:func:`nst.losses.style_boost`) where enabled."""
+        self.style_boosts = {n: L.style_boost(r, self._style_rms[n])
+                             for n, r in self._photo_rms.items() if n in self._style_rms}
         self.content_targets, self.content_normalizers, self.content_scales = {}, {}, {}
         for n, f in self._photo_features.items():
             scale = 1.0
@@ -262,11 +278,13 @@ class Criterion(torch.nn.Module):
                 target = stat.target(st)
                 terms.append(StyleTerm(w, m, target, 1.0 / max(stat.energy(target), 1e-12)))
             self.style_terms[n] = terms
-        if self.cap_content_energy:
-            # The style images' loudness at the content layers (blended like their statistics).
-            self._style_rms = {n: sum(b * L.rms(f[n]) ** 2 for b, f in zip(blend, style_feats)) ** 0.5
-                               for n in self.content_layers}
-            self._update_content_targets()  # a content image set first gets its cap now
+        loud = [*(self.content_layers if self.cap_content_energy else []),
+                *([self.deepest_style_layer] if self.boost_deep_style else [])]
+        if loud:
+            # The style images' loudness at the content layers and the deepest style layer (blended like their
+            # statistics).
+            self._style_rms = {n: sum(b * L.rms(f[n]) ** 2 for b, f in zip(blend, style_feats)) ** 0.5 for n in loud}
+            self._update_content_targets()  # a content image set first gets its cap and boost now
 
     @property
     def normalizers(self) -> dict[tuple[str, str], float]:
@@ -290,11 +308,13 @@ class Criterion(torch.nn.Module):
         ``feats`` maps style layer names to ``(N, C, h, w)`` activations (the
         loss is the batch mean); ``pixels`` is the image's ``H * W``, which the
         Keras form scales by. Raw loss forms use their own factor instead of
-        ``1 / energy`` (:class:`nst.losses.LossForm`).
+        ``1 / energy`` (:class:`nst.losses.LossForm`). ``w_l`` includes the
+        layer's boost (:attr:`style_boosts`) where ``boost_deep_style`` set one.
         """
         stat = self.statistic
         total = next(iter(feats.values())).new_zeros(())
         for n, lw in self.style_layers.items():
+            lw = lw * self.style_boosts.get(n, 1.0)
             _, c, h, w = feats[n].shape
             for term in self.style_terms[n]:
                 norm = term.normalizer if self.form.relative else self.form.style_factor(c, h * w, pixels)

@@ -118,6 +118,29 @@ def energy_cap(content_rms: float, style_rms: float) -> float:
     return min(1.0, style_rms / content_rms)
 
 
+MAX_STYLE_BOOST = 4.0
+
+
+def style_boost(content_rms: float, style_rms: float, limit: float = MAX_STYLE_BOOST) -> float:
+    """The factor that raises the deepest style layer's weight for a loud photo.
+
+    ``(content_rms / style_rms) ** 2``, the photo's energy (mean square) over
+    the painting's at that layer, clipped to ``[1, limit]``. A photo whose
+    deep features are much louder than the painting's (the worst case in
+    docs/balance.md: citrus slices, white rims on saturated colour, 1.3-2x
+    the paintings' root mean square at relu4_1) keeps its own deep statistics
+    against the relative style loss, since the content term holds them; the
+    boost makes the deepest style term pull in proportion to the energy it
+    has to remove. A photo as quiet as the painting or quieter gets 1 (the
+    loss unchanged). nst's own rule, chosen on the balance grid
+    (docs/balance.md, "The deep style term as loud as the photo"); ``limit``
+    is the largest factor measured there.
+    """
+    if style_rms <= 0 or content_rms <= style_rms:
+        return 1.0
+    return min(limit, (content_rms / style_rms) ** 2)
+
+
 def inverse_energy(target: torch.Tensor, mean: bool = False) -> float:
     """``1 / sum(target**2)`` (or ``1 / mean(target**2)``), guarded against zero.
 

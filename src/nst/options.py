@@ -115,6 +115,11 @@ class TransferOptions:
         True, group=LOSSES,
         help="where the photo's features at the content layer are louder than the style image's, scale the content "
              "target down to the style's level (never up), so content and style stop fighting over energy")
+    boost_deep_style: bool = option(
+        True, group=LOSSES,
+        help="where the photo's features at the deepest style layer are louder than the style image's, multiply "
+             "that layer's style weight by the energy ratio (at most 4), so a loud photo takes on the painting's "
+             "deep statistics")
     loss_form: str = option(
         "relative", choices=tuple(LOSS_FORMS), group=LOSSES, expert=True,
         help="relative: each term divided by its target's energy (nst's; weights mean the same for any image); "

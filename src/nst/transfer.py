@@ -133,6 +133,8 @@ class StyleTransfer:
             :data:`nst.losses.LOSS_FORMS`.
         cap_content_energy: quiet the content target to the style's loudness
             where the photo's is higher (:func:`nst.losses.energy_cap`).
+        boost_deep_style: raise the deepest style layer's weight where the
+            photo is louder there (:func:`nst.losses.style_boost`).
 
     The network is truncated after the deepest requested layer.
 
@@ -154,9 +156,11 @@ class StyleTransfer:
         style_loss: str = "gram",
         loss_form: str = "relative",
         cap_content_energy: bool = False,
+        boost_deep_style: bool = False,
     ) -> None:
         self.criterion = Criterion(model, weights, pooling, content_layers, style_layers, device, style_loss,
-                                   loss_form=loss_form, cap_content_energy=cap_content_energy)
+                                   loss_form=loss_form, cap_content_energy=cap_content_energy,
+                                   boost_deep_style=boost_deep_style)
         self.device = self.criterion.device
         self.content_layers = self.criterion.content_layers
         self.style_layers = self.criterion.style_layers

@@ -80,7 +80,8 @@ class OptimizeStylizer:
         self.flow = flow or FlowEstimator()
         self.st = TemporalStyleTransfer(opts.model, opts.weights, opts.pooling, opts.content_layers,
                                         opts.style_layers, pick_device(opts.device), style_loss=opts.style_loss,
-                                        loss_form=opts.loss_form, cap_content_energy=opts.cap_content_energy)
+                                        loss_form=opts.loss_form, cap_content_energy=opts.cap_content_energy,
+                                        boost_deep_style=opts.boost_deep_style)
         self.iterations = opts.iterations or DEFAULT_ITERATIONS
         self.prev_frame: np.ndarray | None = None
         self.prev_out: np.ndarray | None = None
