@@ -67,6 +67,17 @@ def test_lbfgs_does_not_stall_at_the_start(engine):
     assert result.best_loss < result.history[0]["total"] / 5  # measured 7.6x (1.08x before)
 
 
+def test_engine_from_options_takes_the_network_and_loss_fields():
+    opts = TransferOptions(content_layers={"relu3_1": 1.0}, style_layers={"relu1_1": 1.0}, style_loss="mean-cov",
+                           cap_content_energy=False, boost_deep_style=False)
+    crit = StyleTransfer.from_options(opts, "cpu").criterion
+    assert list(crit.content_layers) == ["relu3_1"] and list(crit.style_layers) == ["relu1_1"]
+    assert crit.style_loss == "mean-cov"
+    assert not crit.cap_content_energy and not crit.boost_deep_style
+    crit = StyleTransfer.from_options(TransferOptions(), "cpu").criterion
+    assert crit.cap_content_energy and crit.boost_deep_style  # the defaults
+
+
 def test_default_content_layers_keep_the_photos_fine_structure():
     # The default holds the content at relu2_2 (weight 0.25) as well as relu4_2: after the same 40
     # iterations the output's relu2_2 error is well below that of a run on relu4_2 alone, its relu4_2 error

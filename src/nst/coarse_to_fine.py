@@ -179,9 +179,7 @@ def run_coarse_to_fine(
         os.makedirs(opts.save_dir, exist_ok=True)
     device = pick_device(opts.device)
     torch.manual_seed(opts.seed)
-    st = StyleTransfer(opts.model, opts.weights, opts.pooling, opts.content_layers, opts.style_layers, device,
-                       style_loss=opts.style_loss, loss_form=opts.loss_form,
-                       cap_content_energy=opts.cap_content_energy, boost_deep_style=opts.boost_deep_style)
+    st = StyleTransfer.from_options(opts, device)
     budget = memory_budget(device, opts.max_memory)
     check_sizes(st, content_pil.size, [s.size for s in style_pils], schedule, opts, budget)
     cb = ProgressCallback(sum(sc.iterations for sc in schedule), progress, opts.save_every, opts.save_dir,

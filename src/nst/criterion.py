@@ -198,11 +198,12 @@ class Criterion(torch.nn.Module):
         feats = self.features(content.to(self.device), list(dict.fromkeys([*self.content_layers, *deep])))
         self._photo_features = {n: feats[n].detach().clone() for n in self.content_layers}
         self._photo_rms = {n: L.rms(feats[n]) for n in deep}
-        self._update_content_targets()
+        self._apply_loudness_rules()
 
-    def _update_content_targets(self) -> None:
-        """Content targets from the photo's features, capped at the style's loudness where enabled,
-        and the deep style layer's boost (:func:`nst.losses.style_boost`) where enabled."""
+    def _apply_loudness_rules(self) -> None:
+        """The rules that compare the photo's loudness with the style's, where enabled: the content targets
+        (the photo's features, capped by :func:`nst.losses.energy_cap`) and the deep style layer's boost
+        (:func:`nst.losses.style_boost`)."""
         self.style_boosts = {n: L.style_boost(r, self._style_rms[n])
                              for n, r in self._photo_rms.items() if n in self._style_rms}
         self.content_targets, self.content_normalizers, self.content_scales = {}, {}, {}
@@ -284,7 +285,7 @@ class Criterion(torch.nn.Module):
             # The style images' loudness at the content layers and the deepest style layer (blended like their
             # statistics).
             self._style_rms = {n: sum(b * L.rms(f[n]) ** 2 for b, f in zip(blend, style_feats)) ** 0.5 for n in loud}
-            self._update_content_targets()  # a content image set first gets its cap and boost now
+            self._apply_loudness_rules()  # a content image set first gets its cap and boost now
 
     @property
     def normalizers(self) -> dict[tuple[str, str], float]:

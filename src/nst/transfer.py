@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Self
 
 import torch
 
@@ -24,6 +25,9 @@ from .criterion import (
 )
 from .errors import OptionError
 from .vgg import feature_bytes
+
+if TYPE_CHECKING:
+    from .options import TransferOptions
 
 # Optimizers (``optimizer``) and their default learning rates.
 DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
@@ -166,6 +170,13 @@ class StyleTransfer:
         self.style_layers = self.criterion.style_layers
         self.layers = self.criterion.layers
         self.amp = self.criterion.amp
+
+    @classmethod
+    def from_options(cls, opts: TransferOptions, device: torch.device | str) -> Self:
+        """The engine of a run's :class:`~nst.options.TransferOptions`: its network and loss fields, on ``device``."""
+        return cls(opts.model, opts.weights, opts.pooling, opts.content_layers, opts.style_layers, device,
+                   style_loss=opts.style_loss, loss_form=opts.loss_form,
+                   cap_content_energy=opts.cap_content_energy, boost_deep_style=opts.boost_deep_style)
 
     @property
     def checkpoint_blocks(self) -> int:

@@ -78,10 +78,7 @@ class OptimizeStylizer:
         self.opts, self.styles = opts, styles
         self.temporal_weight = temporal_weight
         self.flow = flow or FlowEstimator()
-        self.st = TemporalStyleTransfer(opts.model, opts.weights, opts.pooling, opts.content_layers,
-                                        opts.style_layers, pick_device(opts.device), style_loss=opts.style_loss,
-                                        loss_form=opts.loss_form, cap_content_energy=opts.cap_content_energy,
-                                        boost_deep_style=opts.boost_deep_style)
+        self.st = TemporalStyleTransfer.from_options(opts, pick_device(opts.device))
         self.iterations = opts.iterations or DEFAULT_ITERATIONS
         self.prev_frame: np.ndarray | None = None
         self.prev_out: np.ndarray | None = None
