@@ -149,3 +149,18 @@ def test_output_name_derived_when_left_out_and_never_replaced(images, capsys, mo
     code, _, err = run_main(["transfer", "--from", d / "content_style.png", "-o", d / "again.png", "-q",
                              "--iterations", "1"], capsys)
     assert code == 0, err
+
+
+def test_a_framed_style_image_gets_one_warning_line(images, capsys):
+    d = images["dir"]
+    style = Image.open(images["style"])
+    frame = Image.new("RGB", (style.width + 6, style.height + 6), (0, 0, 0))
+    frame.paste(style, (3, 3))
+    frame.save(d / "framed.png")
+    run = ["transfer", images["content"], "STYLE", "--size", "16", "--iterations", "1", "-q"]
+    code, _, err = run_main([a if a != "STYLE" else d / "framed.png" for a in run] + ["-o", d / "a.png"], capsys)
+    assert code == 0 and (d / "a.png").is_file()
+    assert err.count("\n") == 1 and err.startswith(f"nst transfer: warning: {d / 'framed.png'}: a band of one colour "
+                                                   "runs along every edge (3/3/3/3 px left/top/right/bottom: a frame?)")
+    code, _, err = run_main([a if a != "STYLE" else images["style"] for a in run] + ["-o", d / "b.png"], capsys)
+    assert code == 0 and err == ""

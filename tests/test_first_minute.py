@@ -44,7 +44,7 @@ def test_catalogue_paintings_are_recorded_small_and_decodable():
 def test_style_names_resolve_and_files_win(tmp_path, monkeypatch):
     from nst.images import load_image
 
-    assert load_image("starry-night").size == (752, 600)
+    assert load_image("starry-night").size == (704, 552)
     assert resolve_style("photo.jpg") == "photo.jpg" and not is_style_name("a/b") and not is_style_name("x.jpg")
     with pytest.raises(NSTError, match=r"starry-nite: no such file \(nor a built-in style: see nst styles\)"):
         load_image("starry-nite")

@@ -8,10 +8,12 @@ from nst.images import (
     atomic_write,
     check_output_path,
     fit_long_side,
+    frame_widths,
     load_image,
     pil_to_tensor,
     save_image,
     tensor_to_pil,
+    uniform_border,
 )
 
 
@@ -111,3 +113,34 @@ def test_numpy_arrays_are_images(astronaut):
                          (np.full((4, 4, 3), np.nan), "NaN"), (np.zeros((4, 4, 3), np.int64), "uint8 or float")]:
         with pytest.raises(NSTError, match=message):
             as_pil(bad, "content image")
+
+
+def framed(painting: Image.Image, widths: tuple[int, int, int, int], colour=(3, 2, 0)) -> Image.Image:
+    """``painting`` inside a frame of ``colour``, ``widths`` px left/top/right/bottom."""
+    left, top, right, bottom = widths
+    out = Image.new("RGB", (painting.width + left + right, painting.height + top + bottom), colour)
+    out.paste(painting, (left, top))
+    return out
+
+
+def test_uniform_border_measures_a_frame_and_not_a_painted_edge(astronaut):
+    painting = as_pil(astronaut).resize((240, 180))
+    assert uniform_border(painting) == (0, 0, 0, 0)
+    # JPEG noise inside the band (within the tolerance) and a few specks of dust (under 2 % of a row) pass
+    noisy = np.asarray(framed(painting, (6, 7, 8, 5)), dtype=np.int16)
+    noisy[:7] += np.random.default_rng(0).integers(0, 20, size=noisy[:7].shape, dtype=np.int16)
+    noisy[3, 40:43] = 255
+    assert uniform_border(Image.fromarray(noisy.clip(0, 255).astype(np.uint8))) == (6, 7, 8, 5)
+    assert frame_widths(framed(painting, (6, 7, 8, 5))) == (6, 7, 8, 5)
+    # a band on one side is the picture's own (a dark background), and so is a wide one (a plain backdrop)
+    assert uniform_border(framed(painting, (0, 12, 0, 0))) == (0, 12, 0, 0)
+    assert frame_widths(framed(painting, (0, 12, 0, 0))) is None
+    assert frame_widths(framed(painting, (30, 30, 30, 30))) is None
+    assert uniform_border(Image.new("RGB", (5, 4), "white")) == (5, 4, 5, 4)
+
+
+def test_the_built_in_paintings_have_no_frame():
+    from nst.catalogue import paintings
+
+    for name in paintings():
+        assert uniform_border(load_image(name)) == (0, 0, 0, 0), name

@@ -117,6 +117,41 @@ def fit_short_side(size: tuple[int, int], short_side: int) -> tuple[int, int]:
     return max(short_side, round(w * s)), max(short_side, round(h * s))
 
 
+def uniform_border(img: Image.Image, tolerance: int = 24, share: float = 0.98) -> tuple[int, int, int, int]:
+    """Widths in px of the band of one colour along each edge: ``(left, top, right, bottom)``.
+
+    The colour is the median of the four corner pixels; a row or column belongs to the band
+    while ``share`` of its pixels have every channel within ``tolerance`` (0..255) of it,
+    which lets JPEG noise and dust through. A scan's frame or mount, or letterbox bars, show
+    up here: a style image's statistics include them, and the style loss paints them back
+    as lines along the output's borders. A painted edge gives zeros; an image of one colour
+    gives its full width and height on every side.
+    """
+    a = np.asarray(to_rgb(img), dtype=np.int16)  # (H, W, 3)
+    corners = np.stack([a[0, 0], a[0, -1], a[-1, 0], a[-1, -1]])
+    near = (np.abs(a - np.median(corners, axis=0)) <= tolerance).all(axis=2)  # (H, W)
+
+    def run(fractions: np.ndarray) -> int:
+        """How many leading entries of ``fractions`` reach ``share``."""
+        below = np.flatnonzero(fractions < share)
+        return int(below[0]) if below.size else len(fractions)
+
+    rows, cols = near.mean(axis=1), near.mean(axis=0)
+    return run(cols), run(rows), run(cols[::-1]), run(rows[::-1])
+
+
+def frame_widths(img: Image.Image, thinnest: int = 2, widest: float = 0.05) -> tuple[int, int, int, int] | None:
+    """:func:`uniform_border`'s widths where they look like a frame, else None.
+
+    A frame (or mount, or scanner margin) runs along all four edges and is thin: every
+    band at least ``thinnest`` px and none wider than ``widest`` of the image's short side.
+    A band on one or two sides only (a dark background, a sky) or a wide one (an object on
+    a plain background) is the picture's own.
+    """
+    widths = uniform_border(img)
+    return widths if min(widths) >= thinnest and max(widths) < widest * min(img.size) else None
+
+
 def resize(img: Image.Image, size: tuple[int, int]) -> Image.Image:
     """Resize to ``(width, height)`` with Lanczos (antialiased) resampling."""
     if img.size == tuple(size):

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 
 from ..errors import NSTError
 from ..extras import require
-from ..images import ImageLike, check_output_path, save_image
+from ..images import ImageLike, check_output_path, frame_widths, save_image
 from ..metadata import build_metadata, png_info
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from ..options import TransferOptions
     from ..transfer import TransferResult
 
@@ -36,6 +38,19 @@ def printable(text: str) -> str:
 def note(text: str) -> None:
     """One message line on stderr, made safe for the terminal (:func:`printable`)."""
     print(printable(text), file=sys.stderr)
+
+
+def warn_if_framed(command: str, name: str | os.PathLike, style: Image.Image) -> None:
+    """One warning line where a style image looks framed (:func:`nst.images.frame_widths`).
+
+    The style loss matches the whole image's statistics, so a frame comes back as lines
+    along every edge of the output; nst does not crop it (where the painting begins is
+    the user's call), it says so.
+    """
+    if widths := frame_widths(style):
+        note(f"nst {command}: warning: {name}: a band of one colour runs along every edge "
+             f"({'/'.join(map(str, widths))} px left/top/right/bottom: a frame?); the style copies it as "
+             "lines along the output's edges: crop it off the style image")
 
 
 def derived_output(args: argparse.Namespace, content: str | os.PathLike, styles: Sequence[str | os.PathLike]) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..images import load_image
 from .options import add_command, arg, options_from_args
-from .outputs import note, printable
+from .outputs import note, printable, warn_if_framed
 
 SUMMARY = "train a feed-forward network for one style image (Johnson et al. 2016)"
 DESCRIPTION = (
@@ -55,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
                 from ..device import device_summary
 
                 note(f"training on {device_summary(opts.device)}")
+            warn_if_framed("train", args.style, load_image(args.style))
             bars["train"] = tqdm(total=p.steps, initial=p.step - 1, desc="training", unit="step",
                                  disable=args.quiet, dynamic_ncols=True)
         bar = bars["train"]

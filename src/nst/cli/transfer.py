@@ -12,7 +12,7 @@ from ..images import load_image
 from ..metadata import read_metadata
 from .batch import add_ray_flag, run_cli_batch, wants_batch
 from .options import OPTIONAL_OUTPUT, add_command, arg, options_from_args, rebase, recorded_options
-from .outputs import check_outputs, derived_output, write_outputs
+from .outputs import check_outputs, derived_output, warn_if_framed, write_outputs
 
 if TYPE_CHECKING:
     from ..options import TransferOptions
@@ -99,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
     # fine style image are decoded and checked by run_coarse_to_fine before the network loads).
     content = load_image(content_path)
     styles = [load_image(s) for s in style_paths]
+    for path, style in zip(style_paths, styles):
+        warn_if_framed("transfer", path, style)
     result = run_coarse_to_fine(content, styles, opts, progress=not args.quiet)
     panels = [(f"content: {Path(content_path).name}", content)]
     panels += [(f"style: {Path(s).name}", im) for s, im in zip(style_paths, styles)]
