@@ -184,6 +184,33 @@ def test_bilinear_network_exports_to_onnx_and_old_files_load_with_nearest_upsamp
         NetConfig.from_dict({**old, "upsample": "bicubic"})
 
 
+def test_noise_input_is_fixed_in_eval_fresh_in_training_and_exports_to_onnx(tmp_path):
+    torch.manual_seed(5)
+    cfg = NetConfig((8, 16, 32), 1, "conv", 3, 2, noise=True)
+    net = TransformerNet(cfg)
+    for p in net.output.parameters():  # the identity start ignores its inputs; give the network a say
+        torch.nn.init.normal_(p, std=0.1)
+    x = torch.rand(2, 3, 40, 280)  # wider than the noise tile: it repeats
+    z = net.eval().noise(x)
+    assert z.shape == (2, 1, 40, 280) and torch.equal(z[0], z[1])
+    assert torch.equal(z[..., 256:], z[..., :24]) and 0.9 < float(z.std()) < 1.1
+    assert torch.equal(net(x), net(x))  # applying a model is deterministic
+    flat = torch.full((1, 3, 40, 56), 0.5)  # no photo detail: the output's detail comes from the noise
+    assert float(net(flat).detach().std()) > 1e-3
+    net.train()
+    assert not torch.equal(net(x), net(x))  # fresh noise at every training step
+    net.eval()
+    save_model(tmp_path / "n.safetensors", net, ModelInfo(cfg))
+    loaded, info = load_model(tmp_path / "n.safetensors")
+    assert info.config.noise and torch.equal(loaded(x), net(x)) and "a noise input" in describe_model(info)
+    export_onnx(loaded, info, tmp_path / "n.onnx")
+    runner, factor = load_runner(tmp_path / "n.onnx", threads=1)
+    assert (stylize_tensor(net, x, factor) - stylize_tensor(runner, x, factor)).abs().max() < 1e-4
+    old = {k: v for k, v in NetConfig().to_dict().items() if k != "noise"}  # a model file from before the field
+    assert NetConfig.from_dict(old) == NetConfig(noise=False)
+    assert "noise_tile" not in TransformerNet(NetConfig()).state_dict()
+
+
 def test_untrained_identity_network_returns_the_photos_luminance_and_old_files_load_without_it():
     torch.manual_seed(3)
     x = torch.rand(2, 3, 32, 48)

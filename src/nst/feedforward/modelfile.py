@@ -175,7 +175,8 @@ def describe_model(info: ModelInfo) -> str:
     c = info.config
     lines = [f"style:      {info.style or '(not recorded)'}",
              f"trained:    {info.steps} steps",
-             f"network:    channels {list(c.channels)}, {c.residual_blocks} residual blocks, {c.upsample} upsampling"]
+             f"network:    channels {list(c.channels)}, {c.residual_blocks} residual blocks, {c.upsample} upsampling"
+             + (", a noise input" if c.noise else "")]
     e = info.evaluation
     if e:
         scores = ", ".join(f"{k} {e[k]:.4g}" for k in ("style", "content", "score") if isinstance(e.get(k), float))

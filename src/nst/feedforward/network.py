@@ -19,6 +19,12 @@ encoder. Two later refinements are used, as in most reimplementations, and a thi
   because the compact default squeezes the image to 64 channels at 1/8
   resolution and without skips lost the photo's content in training.
 
+Optionally the first convolution also sees a channel of Gaussian noise
+(``NetConfig.noise``), as the generators of Ulyanov et al. (2016, "Texture
+Networks") do, so that flat areas, where the photo offers nothing to paint
+on, get strokes from the noise instead of a lattice from the network's own
+pixel grid (docs/feedforward.md, "Noise against the lattice").
+
 Every size is a field of :class:`NetConfig`, which is stored in the model
 file, so networks of any width and depth load. The default is a compact
 variant chosen by measurement (README, "Instant stylization"): about a tenth
@@ -45,6 +51,8 @@ UPSAMPLE_MODES = ("nearest", "bilinear")
 # Johnson et al.'s network is (32, 64, 128), 5 blocks, kernel 9; these leave room for far bigger ones.
 MAX_CHANNELS, MAX_RESIDUAL_BLOCKS, MAX_OUTER_KERNEL = 1024, 64, 15
 ARCH = "architecture (stored in the model file; ignored when resuming)"
+# Side of the fixed noise sample a network with NetConfig.noise tiles over an image in eval mode (pixels).
+NOISE_TILE = 256
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,14 @@ class NetConfig:
             convolution: ``"nearest"`` (Odena et al.'s resize-convolution) or
             ``"bilinear"``. Files written before this field load with
             ``"nearest"``.
+        noise: a fourth input channel of N(0, 1) noise at full resolution
+            (Ulyanov et al. 2016, "Texture Networks"): fresh noise at every
+            training step; in eval mode a fixed :data:`NOISE_TILE` x
+            :data:`NOISE_TILE` sample stored in the network (buffer
+            ``noise_tile``, drawn from seed 0), tiled from the top-left
+            corner, so applying a model is deterministic and the ONNX graph
+            holds it as a constant. Off by default; files written before this
+            field load with ``False``.
     """
 
     channels: tuple[int, ...] = option(
@@ -108,6 +124,9 @@ class NetConfig:
                                  "(global residual)")
     upsample: str = option("nearest", choices=UPSAMPLE_MODES, group=ARCH,
                            help="resize mode of the decoder's 2x upsampling before each convolution")
+    noise: bool = option(False, group=ARCH,
+                         help="give the first convolution a channel of Gaussian noise to paint flat areas from "
+                              "(Ulyanov et al. 2016)")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
@@ -141,7 +160,7 @@ class NetConfig:
             NSTError: unknown or missing keys, wrong types or values.
         """
         names = {f.name for f in fields(cls)}
-        for new, old in (("skips", False), ("identity", False), ("upsample", "nearest")):
+        for new, old in (("skips", False), ("identity", False), ("upsample", "nearest"), ("noise", False)):
             if isinstance(d, dict) and new not in d:  # model files from before these fields existed
                 d = {**d, new: old}
         if not isinstance(d, dict) or set(d) != names:
@@ -157,6 +176,7 @@ class NetConfig:
                 skips=_bool(d["skips"], "skips"),
                 identity=_bool(d["identity"], "identity"),
                 upsample=str(d["upsample"]),
+                noise=_bool(d["noise"], "noise"),
             )
         except (TypeError, ValueError) as e:
             raise NSTError(f"network config has a bad value ({e})") from None
@@ -244,8 +264,11 @@ class TransformerNet(nn.Module):
         super().__init__()
         self.config = cfg = config or NetConfig()
         ch, s = cfg.channels, cfg.shuffle
+        if cfg.noise:
+            tile = torch.randn(1, 1, NOISE_TILE, NOISE_TILE, generator=torch.Generator().manual_seed(0))
+            self.register_buffer("noise_tile", tile)
         down: list[nn.Module] = [nn.PixelUnshuffle(s)] if s > 1 else []
-        down.append(ConvNormReLU(3 * s * s, ch[0], cfg.outer_kernel))
+        down.append(ConvNormReLU((4 if cfg.noise else 3) * s * s, ch[0], cfg.outer_kernel))
         down += [ConvNormReLU(a, b, 3, stride=2) for a, b in zip(ch[:-1], ch[1:])]
         self.encoder = nn.Sequential(*down)
         self.residuals = nn.Sequential(*[ResidualBlock(ch[-1], cfg.residual) for _ in range(cfg.residual_blocks)])
@@ -261,8 +284,18 @@ class TransformerNet(nn.Module):
         out: list[nn.Module] = [nn.ReflectionPad2d(k // 2), last]
         self.output = nn.Sequential(*out, nn.PixelShuffle(s)) if s > 1 else nn.Sequential(*out)
 
+    def noise(self, x: torch.Tensor) -> torch.Tensor:
+        """The noise channel for ``x`` ``(N, 3, H, W)``: ``(N, 1, H, W)``, fresh in training, the tile in eval mode."""
+        n, _, h, w = x.shape
+        if self.training:
+            return torch.randn(n, 1, h, w, device=x.device, dtype=x.dtype)
+        t = self.noise_tile.to(x.dtype)
+        return t.repeat(1, 1, h // NOISE_TILE + 1, w // NOISE_TILE + 1)[:, :, :h, :w].expand(n, 1, h, w)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         photo = x
+        if self.config.noise:
+            x = torch.cat([x, self.noise(x)], 1)
         if self.config.skips:
             levels = []
             for layer in self.encoder:
