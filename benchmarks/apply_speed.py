@@ -10,7 +10,7 @@ stand-in for uncontended wall time when the machine is shared), their ratio
 to its bar (issue 19: 0.4 s PyTorch, 0.35 s ONNX), and the ONNX-vs-PyTorch mean absolute difference in 8-bit
 levels (bar: < 1).
 
-    python benchmarks/apply_speed.py [--repeat 7] [--threads 2] [--config '{"channels": [16, 32, 64], ...}']
+    python benchmarks/apply_speed.py [--repeat 7] [--threads 2] [--config '{"noise": true, ...}']
 """
 
 from __future__ import annotations
@@ -66,10 +66,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--config", default=None, help="NetConfig as JSON (default: the default architecture)")
+    ap.add_argument("--config", default=None,
+                    help="NetConfig fields as JSON, over the default architecture (e.g. '{\"noise\": true}')")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    config = NetConfig.from_dict(json.loads(args.config)) if args.config else NetConfig()
+    config = NetConfig.from_dict({**NetConfig().to_dict(), **json.loads(args.config)}) if args.config else NetConfig()
     torch.manual_seed(0)
     net = TransformerNet(config)
     info = ModelInfo(config, style="random-init")
