@@ -15,6 +15,7 @@ from PIL import Image
 
 import nst.feedforward.train as training
 from nst.criterion import Criterion
+from nst.device import cpu_has_native_bf16
 from nst.errors import NSTError, OptionError
 from nst.feedforward.data import decode_photo
 from nst.feedforward.export import export_onnx
@@ -548,3 +549,44 @@ def test_shipped_models_apply_by_name_keep_the_subject_and_carry_their_record(tm
     code, _, err = run_main(["apply", "starry-nite", str(photo), "-o", str(tmp_path / "p.png")], capsys)
     assert code == 2 and "starry-nite: no such file (nor a shipped model: see nst styles)" in err
     assert not (tmp_path / "p.png").exists()
+
+
+def test_training_precision_is_printed_recorded_and_no_amp_gives_float32(tmp_path, photos, style, capsys):
+    small = ["--size", "32", "--batch-size", "2", "--steps", "2", "--channels", "8", "16",
+             "--residual-blocks", "1", "--outer-kernel", "3", "--eval-every", "0"]
+    expected = {True: "bfloat16 autocast" if cpu_has_native_bf16() else "float32", False: "float32"}
+    for amp, flag in ((True, []), (False, ["--no-amp"])):
+        out = tmp_path / f"m{amp}.safetensors"
+        code, _, err = run_main(["train", style, "--data", photos, "-o", out, *small, *flag], capsys)
+        assert code == 0, err
+        assert f"training on cpu, {expected[amp]}\n" in err
+        assert load_model(out)[1].training["amp"] is amp
+
+
+@pytest.mark.skipif(not cpu_has_native_bf16(), reason="this CPU has no native bfloat16")
+def test_bfloat16_loss_network_gives_float32s_losses_and_gradients(photos, style):
+    """What makes bfloat16 autocast safe for training: the losses and the network's gradient barely move."""
+    from nst.device import training_amp_dtype
+
+    torch.manual_seed(0)
+    crit = Criterion(content_layers={"relu4_2": 1.0}, style_weight=5.0)
+    crit.set_style([pil_to_tensor(Image.open(style).convert("RGB"))])
+    net = TransformerNet(SMALL).eval()  # eval: the same input, no dropout or fresh noise, for both passes
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.05 * torch.randn_like(p))  # away from the identity start, so every layer has a gradient
+    photo = torch.stack([pil_to_tensor(Image.open(f).convert("RGB").resize((64, 64)))[0]
+                         for f in sorted(photos.rglob("*.png"))[:2]])
+    runs = {}
+    for amp in (None, training_amp_dtype(torch.device("cpu"))):
+        crit.amp = amp
+        net.zero_grad()
+        terms = crit.unweighted(net(photo), content=photo)
+        (terms["content"] + 5 * terms["style"]).backward()
+        runs[amp] = ({k: float(terms[k].detach()) for k in ("content", "style")},
+                     torch.cat([p.grad.flatten() for p in net.parameters()]))
+    (f32, g32), (b16, g16) = runs[None], runs[torch.bfloat16]
+    for k in f32:
+        assert b16[k] == pytest.approx(f32[k], rel=0.02), k
+    assert torch.nn.functional.cosine_similarity(g32, g16, dim=0) > 0.99
+    assert float(g16.norm() / g32.norm()) == pytest.approx(1.0, abs=0.05)

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
             if not args.quiet:
                 from ..device import device_summary
 
-                note(f"training on {device_summary(opts.device)}")
+                note(f"training on {device_summary(opts.device, training=opts.amp)}")
             warn_if_framed("train", args.style, load_image(args.style))
             bars["train"] = tqdm(total=p.steps, initial=p.step - 1, desc="training", unit="step",
                                  disable=args.quiet, dynamic_ncols=True)

@@ -35,7 +35,7 @@ from ..criterion import (
     DEFAULT_TV_WEIGHT,
     Criterion,
 )
-from ..device import pick_device
+from ..device import pick_device, training_amp_dtype
 from ..errors import NSTError, OptionError
 from ..images import check_output_path, fit_long_side, load_image, pil_to_tensor, resize
 from ..losses import STYLE_STATISTICS
@@ -82,7 +82,9 @@ class TrainOptions:
     :class:`nst.criterion.Criterion`, whose style statistics (``style_loss``)
     are those of ``nst transfer``; ``checkpoint_every``: steps between
     checkpoints (0: only at the end); ``eval_every``: steps between scores
-    on the held-out photo ``eval_photo`` (0: never; see :func:`train`).
+    on the held-out photo ``eval_photo`` (0: never; see :func:`train`);
+    ``amp``: the loss network under autocast where
+    :func:`nst.device.training_amp_dtype` picks a dtype (False: float32).
     Checked when built.
 
     The defaults are the CPU recipe chosen by equal-step comparisons
@@ -122,6 +124,9 @@ class TrainOptions:
                                     default_text="the first photo under --data in sorted order")
     device: str | None = option(None, group=TRAINING, help="cpu, cuda, cuda:N or mps",
                                 default_text="the best available")
+    amp: bool = option(True, group=TRAINING,
+                       help="run the loss network under bfloat16 autocast where the device computes it natively "
+                            "(CUDA; CPUs with AVX512-BF16 or AMX: steps about 1.7x faster); --no-amp: float32")
     content_weight: float = option(DEFAULT_CONTENT_WEIGHT, check="nonneg", group=LOSSES, help="content loss weight")
     style_weight: float = option(TRAIN_STYLE_WEIGHT, check="nonneg", group=LOSSES, help="style loss weight")
     tv_weight: float = option(DEFAULT_TV_WEIGHT, check="nonneg", group=LOSSES, help="total-variation loss weight")
@@ -346,6 +351,7 @@ def train(
     loss_fn = Criterion(content_layers=opts.content_layers, style_layers=opts.style_layers, device=device,
                         style_loss=opts.style_loss, content_weight=opts.content_weight,
                         style_weight=opts.style_weight, tv_weight=opts.tv_weight)
+    loss_fn.amp = training_amp_dtype(device) if opts.amp else None
     loss_fn.set_style([style])
     torch.manual_seed(opts.seed)
     if resumed is not None:
