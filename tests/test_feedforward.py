@@ -15,7 +15,7 @@ from PIL import Image
 
 import nst.feedforward.train as training
 from nst.criterion import Criterion
-from nst.device import cpu_has_native_bf16
+from nst.device import cpu_has_native_bf16, training_amp_dtype
 from nst.errors import NSTError, OptionError
 from nst.feedforward.data import decode_photo
 from nst.feedforward.export import export_onnx
@@ -566,8 +566,6 @@ def test_training_precision_is_printed_recorded_and_no_amp_gives_float32(tmp_pat
 @pytest.mark.skipif(not cpu_has_native_bf16(), reason="this CPU has no native bfloat16")
 def test_bfloat16_loss_network_gives_float32s_losses_and_gradients(photos, style):
     """What makes bfloat16 autocast safe for training: the losses and the network's gradient barely move."""
-    from nst.device import training_amp_dtype
-
     torch.manual_seed(0)
     crit = Criterion(content_layers={"relu4_2": 1.0}, style_weight=5.0)
     crit.set_style([pil_to_tensor(Image.open(style).convert("RGB"))])

@@ -125,8 +125,9 @@ class TrainOptions:
     device: str | None = option(None, group=TRAINING, help="cpu, cuda, cuda:N or mps",
                                 default_text="the best available")
     amp: bool = option(True, group=TRAINING,
-                       help="run the loss network under bfloat16 autocast where the device computes it natively "
-                            "(CUDA; CPUs with AVX512-BF16 or AMX: steps about 1.7x faster); --no-amp: float32")
+                       help="run the loss network under autocast where the device computes it natively: bfloat16 on "
+                            "CPUs with AVX512-BF16 or AMX (steps about 1.7x faster), bfloat16 or float16 on CUDA; "
+                            "--no-amp: float32")
     content_weight: float = option(DEFAULT_CONTENT_WEIGHT, check="nonneg", group=LOSSES, help="content loss weight")
     style_weight: float = option(TRAIN_STYLE_WEIGHT, check="nonneg", group=LOSSES, help="style loss weight")
     tv_weight: float = option(DEFAULT_TV_WEIGHT, check="nonneg", group=LOSSES, help="total-variation loss weight")
