@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,7 @@ from nst.feedforward.data import decode_photo
 from nst.feedforward.export import export_onnx
 from nst.feedforward.modelfile import (
     ModelInfo,
+    checkpoint_average,
     describe_model,
     load_checkpoint,
     load_model,
@@ -209,7 +212,8 @@ def test_noise_input_is_fixed_in_eval_fresh_in_training_and_exports_to_onnx(tmp_
     assert (stylize_tensor(net, x, factor) - stylize_tensor(runner, x, factor)).abs().max() < 1e-4
     old = {k: v for k, v in NetConfig().to_dict().items() if k != "noise"}  # a model file from before the field
     assert NetConfig.from_dict(old) == NetConfig(noise=False)
-    assert "noise_tile" not in TransformerNet(NetConfig()).state_dict()
+    assert "noise_tile" not in TransformerNet(NetConfig(noise=False)).state_dict()
+    assert NetConfig().noise  # the training recipe's default
 
 
 def test_untrained_identity_network_returns_the_photos_luminance_and_old_files_load_without_it():
@@ -411,7 +415,7 @@ def test_held_out_photo_is_scored_every_n_steps_and_never_trained_on(tmp_path, p
     assert [e["step"] for e in result.evaluations] == [2, 3]  # every 2 steps and at the last
     for e in result.evaluations:
         assert all(math.isfinite(e[k]) and e[k] > 0 for k in ("style", "content", "score")), e
-        assert e["score"] == pytest.approx(1.0 * e["content"] + 10.0 * e["style"])  # the default weights
+        assert e["score"] == pytest.approx(1.0 * e["content"] + 5.0 * e["style"])  # the default weights
     assert [k for k, _ in lines] == ["eval"] * 2
     assert all("held-out p0.png: style " in line and ", content " in line for _, line in lines), lines
     held = decode_photo(result.held_out, 32)
@@ -469,6 +473,26 @@ def test_model_file_holds_the_best_scoring_state_and_the_checkpoint_the_latest(t
     assert load_model(out)[1].steps == 2 and load_checkpoint(checkpoint_path(out))[2].steps == 5
 
 
+def test_ema_model_file_holds_the_moving_average_and_a_resumed_run_continues_it(tmp_path, photos, style):
+    out = tmp_path / "m.safetensors"
+    opts = _tiny_opts(steps=1, eval_every=0, ema=0.25)
+    train(style, photos, out, opts, SMALL)
+    w1 = load_checkpoint(checkpoint_path(out))[0].state_dict()
+    assert all(torch.equal(v, w1[k]) for k, v in load_model(out)[0].state_dict().items())  # first: a copy
+    opts.steps = 2
+    train(style, photos, out, opts, resume=True)
+    w2 = load_checkpoint(checkpoint_path(out))[0].state_dict()
+    averaged = load_model(out)[0].state_dict()
+    moved = 0
+    for k, v in averaged.items():  # decay 0.25: a quarter of the old average, three quarters of the new weights
+        assert torch.allclose(v, 0.25 * w1[k] + 0.75 * w2[k], atol=1e-6), k
+        moved += not torch.equal(w1[k], w2[k])
+    assert moved > 0
+    assert int(checkpoint_average(checkpoint_path(out))["n_averaged"]) == 2
+    with pytest.raises(OptionError, match="ema"):
+        TrainOptions(ema=1.0)
+
+
 def _nan_from(monkeypatch, first: int, last: float = math.inf) -> list[float]:
     """Make training losses (Criterion.forward) NaN on calls first..last (1-based); returns every call's total."""
     real = Criterion.forward
@@ -514,6 +538,27 @@ def test_loss_that_stays_nan_gives_up_after_the_recovery_limit(tmp_path, photos,
     assert len(lines) == MAX_RECOVERIES == 5
     assert lines[0] == "step 2: loss blew up (nan); restored step 0, learning rate now 0.0005"
     assert lines[-1].endswith(f"restored step 0, learning rate now {1e-3 / 2 ** 5:.3g}")
+
+
+def test_each_shipped_models_command_rebuilds_the_options_its_file_records():
+    """models.toml's ``command``, parsed by today's ``nst train``, gives the options the model was trained with.
+
+    A default changed after a model was trained must be spelled out in its command, or the command no longer
+    reproduces the model. Records from before ``amp`` existed were trained in float32, and before ``ema``
+    without weight averaging.
+    """
+    from nst.catalogue import models
+    from nst.cli import build_parser
+    from nst.cli.options import options_from_args
+    for m in models().values():
+        args = build_parser("train").parse_args(shlex.split(m.command)[1:])
+        opts, config = options_from_args(args, [TrainOptions, NetConfig])
+        info = load_model(m.name)[1]
+        assert config == info.config, m.name
+        wanted = {"amp": False, "ema": 0.0, **info.training}
+        got = {k: v for k, v in asdict(opts).items() if k != "device"}
+        assert got == wanted, (m.name, {k: (got.get(k), wanted.get(k)) for k in got | wanted
+                                        if got.get(k) != wanted.get(k)})
 
 
 def test_shipped_models_apply_by_name_keep_the_subject_and_carry_their_record(tmp_path, capsys):

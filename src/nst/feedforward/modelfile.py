@@ -193,14 +193,18 @@ def describe_model(info: ModelInfo) -> str:
 
 
 def save_checkpoint(path: str | os.PathLike, net: TransformerNet, optimizer: torch.optim.Optimizer,
-                    info: ModelInfo) -> None:
+                    info: ModelInfo, average: torch.nn.Module | None = None) -> None:
     """Write network, optimizer state and ``info`` (with ``steps``) to a checkpoint file, atomically.
 
     The optimizer's per-parameter state tensors are stored as
     ``optim.<index>.<name>``; its ``param_groups`` (learning rate, betas, ...)
-    go into the JSON header.
+    go into the JSON header. ``average``: the moving average of the weights
+    (a ``torch.optim.swa_utils.AveragedModel``), stored as ``average.<name>``
+    and read back by :func:`checkpoint_average`.
     """
     tensors = {f"model.{k}": v for k, v in net.state_dict().items()}
+    if average is not None:
+        tensors.update({f"average.{k}": v for k, v in average.state_dict().items()})
     sd = optimizer.state_dict()
     for idx, state in sd["state"].items():
         for name, value in state.items():
@@ -231,3 +235,14 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[TransformerNet, dict[str, 
     if not isinstance(groups, list):
         raise NSTError(f"{p}: checkpoint has no optimizer parameter groups")
     return net, {"state": state, "param_groups": groups}, info
+
+
+def checkpoint_average(path: str | os.PathLike) -> dict[str, torch.Tensor] | None:
+    """The state dict of the weight average a checkpoint holds (``save_checkpoint(..., average)``), or None.
+
+    Raises:
+        NSTError: as :func:`load_checkpoint`.
+    """
+    tensors, _ = _read(Path(path), CHECKPOINT_FORMAT)
+    state = {k[len("average."):]: v for k, v in tensors.items() if k.startswith("average.")}
+    return state or None

@@ -104,8 +104,10 @@ class NetConfig:
             :data:`NOISE_TILE` sample stored in the network (buffer
             ``noise_tile``, drawn from seed 0), tiled from the top-left
             corner, so applying a model is deterministic and the ONNX graph
-            holds it as a constant. Off by default; files written before this
-            field load with ``False``.
+            holds it as a constant. Against the lattice of strokes that the
+            network paints without it (docs/feedforward.md, "Noise against the
+            lattice"). On by default (``--no-noise``: off); files written
+            before this field load with ``False``.
     """
 
     channels: tuple[int, ...] = option(
@@ -124,7 +126,7 @@ class NetConfig:
                                  "(global residual)")
     upsample: str = option("nearest", choices=UPSAMPLE_MODES, group=ARCH,
                            help="resize mode of the decoder's 2x upsampling before each convolution")
-    noise: bool = option(False, group=ARCH,
+    noise: bool = option(True, group=ARCH,
                          help="give the first convolution a channel of Gaussian noise to paint flat areas from "
                               "(Ulyanov et al. 2016)")
 
