@@ -429,9 +429,8 @@ def train(
             log("eval", line)
 
     def snapshot(step: int) -> tuple[int, dict, dict, dict | None]:
-        return (step, {k: v.detach().clone() for k, v in net.state_dict().items()},
-                copy.deepcopy(optimizer.state_dict()),
-                None if average is None else {k: v.detach().clone() for k, v in average.state_dict().items()})
+        return (step, copy.deepcopy(net.state_dict()), copy.deepcopy(optimizer.state_dict()),
+                None if average is None else copy.deepcopy(average.state_dict()))
 
     history: list[dict[str, float]] = []
     last: dict[str, float] = {}
