@@ -32,7 +32,7 @@ from nst.feedforward.modelfile import (
 )
 from nst.feedforward.network import NetConfig, TransformerNet
 from nst.feedforward.stylize import load_runner, stylize_image, stylize_tensor
-from nst.feedforward.train import MAX_RECOVERIES, TrainOptions, checkpoint_path, train
+from nst.feedforward.train import MAX_RECOVERIES, RECORD_DEFAULTS, TrainOptions, checkpoint_path, train
 from nst.images import pil_to_tensor
 from nst.metadata import read_metadata
 from nst.transfer import StyleTransfer
@@ -442,7 +442,7 @@ def test_held_out_photo_is_scored_every_n_steps_and_never_trained_on(tmp_path, p
 def test_model_file_holds_the_best_scoring_state_and_the_checkpoint_the_latest(tmp_path, photos, style,
                                                                                monkeypatch):
     real_score = training.held_out_score
-    scores = [5.0, 1.0, 3.0, 2.0, 4.0]  # by call: the second evaluation (step 2) is the best, later ones worse
+    scores = [5.0, 1.0, 3.0, 2.0, 4.0, 4.5]  # by call: the second evaluation (step 2) is the best, later ones worse
     states = []
 
     def scored(net, criterion, photo):
@@ -472,6 +472,10 @@ def test_model_file_holds_the_best_scoring_state_and_the_checkpoint_the_latest(t
     resumed = train(style, photos, out, opts, resume=True)
     assert resumed.steps == 5 and len(resumed.history) == 1 and resumed.evaluations[-1]["score"] == 4.0
     assert load_model(out)[1].steps == 2 and load_checkpoint(checkpoint_path(out))[2].steps == 5
+    # With weight averaging the score is the average's: a new score, so the worse 4.5 is the new best.
+    opts.steps, opts.ema = 6, 0.5
+    train(style, photos, out, opts, resume=True)
+    assert load_model(out)[1].evaluation["score"] == 4.5 and load_model(out)[1].steps == 6
 
 
 def test_ema_model_file_holds_the_moving_average_and_a_resumed_run_continues_it(tmp_path, photos, style):
@@ -528,6 +532,15 @@ def test_nan_loss_restores_the_last_good_state_at_half_the_learning_rate(tmp_pat
     assert optim_state["param_groups"][0]["lr"] == opts.lr / 2
 
 
+def test_a_blow_up_restores_the_weight_average_with_the_weights(tmp_path, photos, style, monkeypatch):
+    _nan_from(monkeypatch, 3, 3)  # steps 1 and 2 update the average, step 3 blows up and goes back to step 0
+    out = tmp_path / "m.safetensors"
+    train(style, photos, out, _tiny_opts(steps=4, eval_every=0, lr_schedule="constant", warmup=0, ema=0.5), SMALL)
+    average = checkpoint_average(checkpoint_path(out))
+    assert int(average["n_averaged"]) == 4  # the re-run steps 1..4 only; 6 if the average kept steps 1 and 2
+    assert all(torch.isfinite(v).all() for v in load_model(out)[0].state_dict().values())
+
+
 def test_loss_that_stays_nan_gives_up_after_the_recovery_limit(tmp_path, photos, style, monkeypatch):
     _nan_from(monkeypatch, 2)
     lines = []
@@ -556,7 +569,7 @@ def test_each_shipped_models_command_rebuilds_the_options_its_file_records():
         opts, config = options_from_args(args, [TrainOptions, NetConfig])
         info = load_model(m.name)[1]
         assert config == info.config, m.name
-        wanted = {"amp": False, "ema": 0.0, **info.training}
+        wanted = {**RECORD_DEFAULTS, **info.training}
         got = {k: v for k, v in asdict(opts).items() if k != "device"}
         assert got == wanted, (m.name, {k: (got.get(k), wanted.get(k)) for k in got | wanted
                                         if got.get(k) != wanted.get(k)})

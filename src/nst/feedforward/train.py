@@ -69,9 +69,12 @@ MAX_RECOVERIES = 5
 # later, for the optimization.
 TRAIN_CONTENT_LAYERS: dict[str, float] = {"relu4_2": 1.0}
 TRAIN_STYLE_WEIGHT = 5.0
-# Training options that define the held-out score: a resumed run keeps the recorded best only if they match.
+# Training options that define the held-out score (``ema``: whether the latest weights or their average are
+# scored): a resumed run keeps the recorded best only if they match.
 SCORE_OPTIONS = ("size", "style_size", "content_weight", "style_weight", "content_layers", "style_layers",
-                 "style_loss")
+                 "style_loss", "ema")
+# Options added to the training record after the first model files: the value an older record was trained with.
+RECORD_DEFAULTS: dict[str, object] = {"amp": False, "ema": 0.0}
 
 
 @dataclass
@@ -399,7 +402,8 @@ def train(
     if resumed is not None:
         recoveries = list(resumed[2].recoveries)
         before = resumed[2]
-        same = before.style == info.style and all(before.training.get(k) == record[k] for k in SCORE_OPTIONS)
+        recorded = {**RECORD_DEFAULTS, **before.training}
+        same = before.style == info.style and all(recorded.get(k) == record[k] for k in SCORE_OPTIONS)
         if opts.eval_every and same and before.evaluation.get("photo") == str(held_out):
             best = dict(before.evaluation)
     eval_photo = None if held_image is None else center_crop(held_image, opts.size).to(device)
