@@ -442,7 +442,7 @@ def test_held_out_photo_is_scored_every_n_steps_and_never_trained_on(tmp_path, p
 def test_model_file_holds_the_best_scoring_state_and_the_checkpoint_the_latest(tmp_path, photos, style,
                                                                                monkeypatch):
     real_score = training.held_out_score
-    scores = [5.0, 1.0, 3.0, 2.0, 4.0, 4.5]  # by call: the second evaluation (step 2) is the best, later ones worse
+    scores = [5.0, 1.0, 3.0, 2.0, 4.0, 4.5]  # by call: step 2 is the best, later ones worse (4.5: the --ema resume)
     states = []
 
     def scored(net, criterion, photo):
