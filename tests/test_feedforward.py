@@ -23,7 +23,6 @@ from nst.feedforward.data import decode_photo
 from nst.feedforward.export import export_onnx
 from nst.feedforward.modelfile import (
     ModelInfo,
-    checkpoint_average,
     describe_model,
     load_checkpoint,
     load_model,
@@ -121,7 +120,7 @@ def test_checkpoint_round_trips_optimizer_state(tmp_path):
     net(torch.rand(1, 3, 16, 16)).mean().backward()
     opt.step()
     save_checkpoint(tmp_path / "c.safetensors", net, opt, ModelInfo(SMALL, steps=1))
-    net2, state, info = load_checkpoint(tmp_path / "c.safetensors")
+    net2, state, info, _ = load_checkpoint(tmp_path / "c.safetensors")
     opt2 = torch.optim.Adam(net2.parameters(), lr=1e-3)
     opt2.load_state_dict(state)
     assert info.steps == 1
@@ -462,7 +461,7 @@ def test_model_file_holds_the_best_scoring_state_and_the_checkpoint_the_latest(t
     for k, v in net.state_dict().items():
         assert torch.equal(v, states[1][k]), k
     assert not all(torch.equal(v, states[3][k]) for k, v in net.state_dict().items())
-    ckpt_net, _, ckpt_info = load_checkpoint(checkpoint_path(out))
+    ckpt_net, _, ckpt_info, _ = load_checkpoint(checkpoint_path(out))
     assert ckpt_info.steps == 4 and ckpt_info.evaluation == info.evaluation
     for k, v in ckpt_net.state_dict().items():
         assert torch.equal(v, states[3][k]), k  # the latest weights (scored at step 4)
@@ -493,7 +492,7 @@ def test_ema_model_file_holds_the_moving_average_and_a_resumed_run_continues_it(
         assert torch.allclose(v, 0.25 * w1[k] + 0.75 * w2[k], atol=1e-6), k
         moved += not torch.equal(w1[k], w2[k])
     assert moved > 0
-    assert int(checkpoint_average(checkpoint_path(out))["n_averaged"]) == 2
+    assert int(load_checkpoint(checkpoint_path(out)).average["n_averaged"]) == 2
     with pytest.raises(OptionError, match="ema"):
         TrainOptions(ema=1.0)
 
@@ -528,7 +527,7 @@ def test_nan_loss_restores_the_last_good_state_at_half_the_learning_rate(tmp_pat
     net, info = load_model(out)
     assert info.recoveries == expected and info.steps == 4
     assert all(torch.isfinite(v).all() for v in net.state_dict().values())
-    _, optim_state, _ = load_checkpoint(checkpoint_path(out))
+    _, optim_state, _, _ = load_checkpoint(checkpoint_path(out))
     assert optim_state["param_groups"][0]["lr"] == opts.lr / 2
 
 
@@ -536,7 +535,7 @@ def test_a_blow_up_restores_the_weight_average_with_the_weights(tmp_path, photos
     _nan_from(monkeypatch, 3, 3)  # steps 1 and 2 update the average, step 3 blows up and goes back to step 0
     out = tmp_path / "m.safetensors"
     train(style, photos, out, _tiny_opts(steps=4, eval_every=0, lr_schedule="constant", warmup=0, ema=0.5), SMALL)
-    average = checkpoint_average(checkpoint_path(out))
+    average = load_checkpoint(checkpoint_path(out)).average
     assert int(average["n_averaged"]) == 4  # the re-run steps 1..4 only; 6 if the average kept steps 1 and 2
     assert all(torch.isfinite(v).all() for v in load_model(out)[0].state_dict().values())
 

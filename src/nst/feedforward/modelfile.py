@@ -26,7 +26,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from safetensors import SafetensorError, safe_open
@@ -200,7 +200,7 @@ def save_checkpoint(path: str | os.PathLike, net: TransformerNet, optimizer: tor
     ``optim.<index>.<name>``; its ``param_groups`` (learning rate, betas, ...)
     go into the JSON header. ``average``: the moving average of the weights
     (a ``torch.optim.swa_utils.AveragedModel``), stored as ``average.<name>``
-    and read back by :func:`checkpoint_average`.
+    and read back as :func:`load_checkpoint`'s ``average``.
     """
     tensors = {f"model.{k}": v for k, v in net.state_dict().items()}
     if average is not None:
@@ -215,8 +215,17 @@ def save_checkpoint(path: str | os.PathLike, net: TransformerNet, optimizer: tor
     _write(path, tensors, json.dumps(header))
 
 
-def load_checkpoint(path: str | os.PathLike) -> tuple[TransformerNet, dict[str, Any], ModelInfo]:
-    """Read a checkpoint: ``(network in train mode, optimizer state_dict, info)``.
+class Checkpoint(NamedTuple):
+    """A checkpoint file's contents (:func:`load_checkpoint`)."""
+
+    net: TransformerNet  # the latest weights, in train mode
+    optimizer_state: dict[str, Any]  # an Adam state_dict
+    info: ModelInfo
+    average: dict[str, torch.Tensor] | None  # the weight average's state dict (``AveragedModel``), None without one
+
+
+def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
+    """Read a checkpoint, network, optimizer state, info and weight average in one read of the file.
 
     Raises:
         NSTError: as :func:`load_model`, for checkpoint files.
@@ -234,15 +243,5 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[TransformerNet, dict[str, 
     groups = header.get("param_groups")
     if not isinstance(groups, list):
         raise NSTError(f"{p}: checkpoint has no optimizer parameter groups")
-    return net, {"state": state, "param_groups": groups}, info
-
-
-def checkpoint_average(path: str | os.PathLike) -> dict[str, torch.Tensor] | None:
-    """The state dict of the weight average a checkpoint holds (``save_checkpoint(..., average)``), or None.
-
-    Raises:
-        NSTError: as :func:`load_checkpoint`.
-    """
-    tensors, _ = _read(Path(path), CHECKPOINT_FORMAT)
-    state = {k[len("average."):]: v for k, v in tensors.items() if k.startswith("average.")}
-    return state or None
+    average = {k[len("average."):]: v for k, v in tensors.items() if k.startswith("average.")}
+    return Checkpoint(net, {"state": state, "param_groups": groups}, info, average or None)

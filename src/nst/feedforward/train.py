@@ -44,7 +44,7 @@ from ..images import check_output_path, fit_long_side, load_image, pil_to_tensor
 from ..losses import STYLE_STATISTICS
 from ..vgg import parse_layers
 from .data import center_crop, decode_photo, find_images, load_photos, random_batch
-from .modelfile import ModelInfo, checkpoint_average, load_checkpoint, save_checkpoint, save_model
+from .modelfile import ModelInfo, load_checkpoint, save_checkpoint, save_model
 from .network import NetConfig, TransformerNet
 
 CHECKPOINT_SUFFIX = ".ckpt.safetensors"
@@ -377,7 +377,7 @@ def train(
     loss_fn.set_style([style])
     torch.manual_seed(opts.seed)
     if resumed is not None:
-        net, optim_state, info = resumed
+        net, optim_state, info = resumed.net, resumed.optimizer_state, resumed.info
         start = info.steps
     else:
         net, optim_state, start = TransformerNet(config or NetConfig()), None, 0
@@ -391,7 +391,7 @@ def train(
     average = None  # torch's EMA: the first update copies the weights, later ones lerp towards them
     if opts.ema:
         average = AveragedModel(net, multi_avg_fn=get_ema_multi_avg_fn(opts.ema), use_buffers=True)
-        saved = checkpoint_average(ckpt) if resumed is not None else None
+        saved = None if resumed is None else resumed.average
         if saved is not None:  # else a run resumed with --ema for the first time starts its average there
             average.load_state_dict(saved)
     applied = net if average is None else average.module  # the weights that are scored, saved and applied
@@ -400,8 +400,8 @@ def train(
     recoveries: list[dict] = []
     best: dict | None = None
     if resumed is not None:
-        recoveries = list(resumed[2].recoveries)
-        before = resumed[2]
+        recoveries = list(resumed.info.recoveries)
+        before = resumed.info
         recorded = {**RECORD_DEFAULTS, **before.training}
         same = before.style == info.style and all(recorded.get(k) == record[k] for k in SCORE_OPTIONS)
         if opts.eval_every and same and before.evaluation.get("photo") == str(held_out):
