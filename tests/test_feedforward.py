@@ -341,6 +341,13 @@ BAD = {
                                           "--eval-photo: {d}/one has only one readable photo"),
     "train unreadable eval photo": (["train", "{style}", "--data", "{photos}", "-o", "{d}/m.safetensors",
                                      "--eval-photo", "{d}/junk/a.jpg"], "--eval-photo: "),
+    "train held-out folder unreadable": (["train", "{style}", "--data", "{photos}", "-o", "{d}/m.safetensors",
+                                          "--eval-photo", "{d}/junk"], "--eval-photo: "),
+    "train held-out folder empty": (["train", "{style}", "--data", "{photos}", "-o", "{d}/m.safetensors",
+                                     "--eval-photo", "{d}/empty"], "--eval-photo: {d}/empty: no image files"),
+    "train held-out folder is all the data": (["train", "{style}", "--data", "{d}/photos", "-o", "{d}/m.safetensors",
+                                               "--eval-photo", "{d}/photos"],
+                                              "--eval-photo: {d}/photos holds every photo under the data folder"),
     "train zero steps": (["train", "{style}", "--data", "{photos}", "-o", "{d}/m.safetensors", "--steps", "0"],
                          "--steps: must be > 0"),
 }
@@ -436,6 +443,39 @@ def test_held_out_photo_is_scored_every_n_steps_and_never_trained_on(tmp_path, p
     assert len(batches_from[0]) == n_photos - 1
     assert not any(torch.equal(img, held) for img in batches_from[0] if img.shape == held.shape)
     assert load_model(tmp_path / "c.safetensors")[1].evaluation["photo"] == str(chosen)
+
+
+def test_a_held_out_folder_is_scored_by_the_mean_of_its_photos_and_never_trained_on(tmp_path, photos, style,
+                                                                                     monkeypatch):
+    batches_from, calls, lines = [], [], []
+    real_batch, real_score = training.random_batch, training.held_out_score
+
+    def spy(images, *args):
+        batches_from.append(list(images))
+        return real_batch(images, *args)
+
+    def scored(net, criterion, photo):
+        calls.append(real_score(net, criterion, photo))
+        return calls[-1]
+
+    monkeypatch.setattr(training, "random_batch", spy)
+    monkeypatch.setattr(training, "held_out_score", scored)
+    out, folder = tmp_path / "m.safetensors", photos / "sub"
+    result = train(style, photos, out, _tiny_opts(steps=2, eval_every=2, eval_photo=str(folder)), SMALL,
+                   log=lambda kind, line: lines.append(line))
+    held = sorted(folder.glob("*.png"))
+    assert len(held) >= 2 and len(calls) == len(held)  # one evaluation (step 2), every photo of the folder once
+    assert len({c["content"] for c in calls}) == len(held)  # each photo scored on its own
+    (e,) = result.evaluations
+    for k in ("style", "content", "score"):
+        assert e[k] == pytest.approx(sum(c[k] for c in calls) / len(calls)), k
+    n_photos = len(list(photos.rglob("*.png")))
+    assert len(batches_from) == 2 and all(len(imgs) == n_photos - len(held) for imgs in batches_from)
+    for f in held:
+        image = decode_photo(f, 32)
+        assert not any(torch.equal(img, image) for img in batches_from[0] if img.shape == image.shape)
+    assert lines == [line for line in lines if f"held-out sub/ ({len(held)} photos, mean): style " in line] != []
+    assert result.held_out == folder and load_model(out)[1].evaluation["photo"] == str(folder)
 
 
 def test_model_file_holds_the_best_scoring_state_and_the_checkpoint_the_latest(tmp_path, photos, style,

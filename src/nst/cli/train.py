@@ -14,10 +14,10 @@ DESCRIPTION = (
     "Train a network that stylizes any photo in one pass in the style of STYLE, on the photos under "
     "--data (searched recursively). Writes a checkpoint MODEL-stem.ckpt.safetensors (the latest weights) "
     "every --checkpoint-every steps; Ctrl-C writes it and exits with status 130; --resume continues. "
-    "Every --eval-every steps the network is scored on a photo held out of training (style and content "
-    "loss) and MODEL (.safetensors) keeps the best-scoring weights. A loss that blows up (not finite, or far "
-    "above the recent ones) sends training back to its last good state at half the learning rate. The "
-    "defaults are a recipe of about an hour on two CPU cores (docs/feedforward.md)."
+    "Every --eval-every steps the network is scored on a photo (or a folder of photos) held out of training "
+    "(style and content loss) and MODEL (.safetensors) keeps the best-scoring weights. A loss that blows up "
+    "(not finite, or far above the recent ones) sends training back to its last good state at half the "
+    "learning rate. The defaults are a recipe of about an hour on two CPU cores (docs/feedforward.md)."
 )
 ARGS = [
     arg("style", metavar="STYLE", help="style image file or built-in painting name (nst styles)"),

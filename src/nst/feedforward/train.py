@@ -89,7 +89,8 @@ class TrainOptions:
     :class:`nst.criterion.Criterion`, whose style statistics (``style_loss``)
     are those of ``nst transfer``; ``checkpoint_every``: steps between
     checkpoints (0: only at the end); ``eval_every``: steps between scores
-    on the held-out photo ``eval_photo`` (0: never; see :func:`train`);
+    on the held-out photo ``eval_photo``, or the photos of a folder
+    ``eval_photo`` (0: never; see :func:`train`);
     ``amp``: the loss network under autocast where
     :func:`nst.device.training_amp_dtype` picks a dtype (False: float32).
     Checked when built.
@@ -100,9 +101,9 @@ class TrainOptions:
     (relu1_1..relu4_1), a network that starts as the identity
     (:class:`NetConfig` ``identity``) with a noise input (``noise``), style
     weight 5, Adam at 1e-3 with a 100-step warm-up, cosine decay and the
-    gradient norm clipped to 1, 6000 steps (about an hour on two CPU cores
-    in float32; about 40 minutes where the loss network runs in bfloat16,
-    ``amp``).
+    gradient norm clipped to 1, 4500 steps (48 to 55 minutes on two CPU
+    cores in float32; about 30 minutes where the loss network runs in
+    bfloat16, ``amp``).
 
     Raises:
         OptionError: a bad value, naming the field.
@@ -110,7 +111,7 @@ class TrainOptions:
 
     size: int = option(128, check="positive", group=TRAINING, help="side of the square training crops in pixels")
     batch_size: int = option(4, check="positive", group=TRAINING, help="photos per step")
-    steps: int = option(6000, check="positive", group=TRAINING,
+    steps: int = option(4500, check="positive", group=TRAINING,
                         help="optimizer steps in all (a resumed run continues up to it)")
     epochs: float | None = option(None, check="positive", group=TRAINING,
                                   help="passes over the photos; overrides the step count")
@@ -132,8 +133,8 @@ class TrainOptions:
                              help="score the model on a held-out photo every N steps and keep the best-scoring "
                                   "one in MODEL (0: never; MODEL then holds the latest)")
     eval_photo: str | None = option(None, group=TRAINING, metavar="PHOTO",
-                                    help="the held-out photo for --eval-every; left out of training if it is "
-                                         "under --data",
+                                    help="the held-out photo for --eval-every, or a folder of them (their "
+                                         "scores averaged); left out of training if under --data",
                                     default_text="the first photo under --data in sorted order")
     device: str | None = option(None, group=TRAINING, help="cpu, cuda, cuda:N or mps",
                                 default_text="the best available")
@@ -266,24 +267,34 @@ def blew_up(loss: float, recent: Sequence[float]) -> bool:
     return len(recent) >= MIN_RECENT and loss > BLOWUP_FACTOR * statistics.median(recent)
 
 
-def _held_out(files: list[Path], opts: TrainOptions) -> tuple[list[Path], Path | None, torch.Tensor | None]:
-    """``(training files, held-out photo, its (3, H, W) uint8 image)`` for ``opts.eval_photo``.
+def _held_out(files: list[Path], opts: TrainOptions) -> tuple[list[Path], Path | None, list[torch.Tensor]]:
+    """``(training files, held-out photo or folder, its photos as (3, H, W) uint8 images)`` for ``opts.eval_photo``.
 
-    Without ``eval_photo`` nothing is decided here (the first readable photo
-    is held out once the photos are decoded). Raises OptionError for an
-    unreadable ``eval_photo``, or one that is the only photo under the data folder.
+    ``eval_photo`` is one photo or a folder of them (searched as ``--data`` is).
+    Without it nothing is decided here (the first readable photo is held out
+    once the photos are decoded). Raises OptionError for an unreadable
+    ``eval_photo`` (or a folder with an unreadable or no image), or one that
+    holds every photo under the data folder.
     """
     if not opts.eval_every or opts.eval_photo is None:
-        return files, None, None
+        return files, None, []
     path = Path(opts.eval_photo)
     try:
-        image = decode_photo(path, opts.size)
+        held = find_images(path) if path.is_dir() else [path]
+        images = [decode_photo(f, opts.size) for f in held]
     except NSTError as e:
         raise OptionError("eval_photo", str(e)) from None
-    rest = [f for f in files if f.resolve() != path.resolve()]
+    skip = {f.resolve() for f in held}
+    rest = [f for f in files if f.resolve() not in skip]
     if not rest:
-        raise OptionError("eval_photo", f"{path} is the only photo under the data folder; nothing left to train on")
-    return rest, path, image
+        what = "holds every photo" if path.is_dir() else "is the only photo"
+        raise OptionError("eval_photo", f"{path} {what} under the data folder; nothing left to train on")
+    return rest, path, images
+
+
+def mean_score(scores: Sequence[dict[str, float]]) -> dict[str, float]:
+    """The mean of several :func:`held_out_score` results, key by key (``style``, ``content``, ``score``)."""
+    return {k: statistics.fmean(s[k] for s in scores) for k in ("style", "content", "score")}
 
 
 def train(
@@ -312,7 +323,9 @@ def train(
     training (``opts.eval_photo``, or else the first readable photo under
     ``data`` in sorted order) and the network is scored on its centred
     ``size`` x ``size`` crop (:func:`held_out_score`) every ``eval_every``
-    steps and at the last step. ``output`` (the model file) then holds the
+    steps and at the last step. ``opts.eval_photo`` may be a folder: all its
+    photos are held out and the score is the mean of theirs
+    (:func:`mean_score`), a steadier choice of step than one photo gives. ``output`` (the model file) then holds the
     best-scoring weights so far, rewritten whenever a score is lower than
     every earlier one; its :class:`ModelInfo` ``steps`` and ``evaluation``
     say which step and scores. Until the first score (and with
@@ -350,7 +363,7 @@ def train(
     out = check_output_path(output, [style_path], extensions=(".safetensors",), option="output")
     ckpt = checkpoint_path(out)
     style_img = load_image(style_path)
-    files, held_out, held_image = _held_out(find_images(data), opts)
+    files, held_out, held_images = _held_out(find_images(data), opts)
     resumed = None
     if resume:
         if not ckpt.is_file():
@@ -363,7 +376,7 @@ def train(
             raise OptionError("eval_photo", f"{data} has only one readable photo, none to hold out: give a "
                                             "held-out photo, or --eval-every 0 for no held-out score")
         held_out = next(f for f in files if f not in bad)
-        held_image = photos.pop(0)
+        held_images = [photos.pop(0)]
     if on_photos is not None:
         on_photos(len(photos), len(bad))
     steps = opts.steps if opts.epochs is None else max(1, math.ceil(opts.epochs * len(photos) / opts.batch_size))
@@ -406,7 +419,10 @@ def train(
         same = before.style == info.style and all(recorded.get(k) == record[k] for k in SCORE_OPTIONS)
         if opts.eval_every and same and before.evaluation.get("photo") == str(held_out):
             best = dict(before.evaluation)
-    eval_photo = None if held_image is None else center_crop(held_image, opts.size).to(device)
+    eval_photos = [center_crop(image, opts.size).to(device) for image in held_images]
+    held_name = "" if held_out is None else held_out.name
+    if held_out is not None and held_out.is_dir():
+        held_name += f"/ ({len(eval_photos)} photos, mean)"
 
     def write(step: int) -> None:
         """The checkpoint (latest weights); the model file too while no held-out score chooses it."""
@@ -419,9 +435,10 @@ def train(
 
     def evaluate(step: int) -> None:
         nonlocal best
-        scores = {"step": step, **held_out_score(applied, loss_fn, eval_photo), "photo": str(held_out)}
+        scores = {"step": step, **mean_score([held_out_score(applied, loss_fn, p) for p in eval_photos]),
+                  "photo": str(held_out)}
         evaluations.append(scores)
-        line = (f"step {step}: held-out {held_out.name}: style {scores['style']:.4g}, content "
+        line = (f"step {step}: held-out {held_name}: style {scores['style']:.4g}, content "
                 f"{scores['content']:.4g} (unweighted); score {scores['score']:.4g}")
         if math.isfinite(scores["score"]) and (best is None or scores["score"] < best["score"]):
             best = scores
