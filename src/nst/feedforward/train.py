@@ -101,9 +101,9 @@ class TrainOptions:
     (relu1_1..relu4_1), a network that starts as the identity
     (:class:`NetConfig` ``identity``) with a noise input (``noise``), style
     weight 5, Adam at 1e-3 with a 100-step warm-up, cosine decay and the
-    gradient norm clipped to 1, 4500 steps (48 to 55 minutes on two CPU
-    cores in float32; about 30 minutes where the loss network runs in
-    bfloat16, ``amp``).
+    gradient norm clipped to 1, 4500 steps (55 minutes measured on a slow
+    2-core CPU in float32; by its step times about 48 on a faster one and
+    30 where the loss network runs in bfloat16, ``amp``).
 
     Raises:
         OptionError: a bad value, naming the field.
@@ -279,15 +279,16 @@ def _held_out(files: list[Path], opts: TrainOptions) -> tuple[list[Path], Path |
     if not opts.eval_every or opts.eval_photo is None:
         return files, None, []
     path = Path(opts.eval_photo)
+    folder = path.is_dir()
     try:
-        held = find_images(path) if path.is_dir() else [path]
+        held = find_images(path) if folder else [path]
         images = [decode_photo(f, opts.size) for f in held]
     except NSTError as e:
         raise OptionError("eval_photo", str(e)) from None
     skip = {f.resolve() for f in held}
     rest = [f for f in files if f.resolve() not in skip]
     if not rest:
-        what = "holds every photo" if path.is_dir() else "is the only photo"
+        what = "holds every photo" if folder else "is the only photo"
         raise OptionError("eval_photo", f"{path} {what} under the data folder; nothing left to train on")
     return rest, path, images
 
@@ -325,8 +326,8 @@ def train(
     ``size`` x ``size`` crop (:func:`held_out_score`) every ``eval_every``
     steps and at the last step. ``opts.eval_photo`` may be a folder: all its
     photos are held out and the score is the mean of theirs
-    (:func:`mean_score`), a steadier choice of step than one photo gives. ``output`` (the model file) then holds the
-    best-scoring weights so far, rewritten whenever a score is lower than
+    (:func:`mean_score`), a steadier choice of step than one photo gives.
+    ``output`` (the model file) then holds the best-scoring weights so far, rewritten whenever a score is lower than
     every earlier one; its :class:`ModelInfo` ``steps`` and ``evaluation``
     say which step and scores. Until the first score (and with
     ``eval_every`` 0) the model file holds the latest weights, written with
